@@ -1,0 +1,195 @@
+"""Vectorised cell checks: one pyarrow compute call per field and rule over a whole batch, never a
+Python loop over cells. Python only touches the cells that fail (to build their error messages)."""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.errors import Report, ValidationError
+from pipeline.readcsv import Batch
+from pipeline.schema import Field, Table
+
+INTEGER_RE = r"^[+-]?[0-9]{1,18}$"
+NUMBER_RE = r"^(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|NaN|INF|-INF)$"
+DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+YEAR_RE = r"^[0-9]{4}$"
+DATETIME_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z?$"
+PARTIAL_DATE_RE = r"^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?$"
+
+
+@lru_cache(maxsize=None)
+def country_codes(kind: str) -> pa.Array:
+    import pycountry
+
+    attr = "alpha_2" if kind == "iso3166-alpha2" else "alpha_3"
+    return pa.array(sorted(getattr(c, attr) for c in pycountry.countries))
+
+
+def _np(mask) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _fill(mask) -> pa.Array:
+    return pc.fill_null(mask, False)
+
+
+def real_dates(text: pa.Array) -> pa.Array:
+    """True where a YYYY-MM-DD string is a date that exists (no 30 February, no month 13)."""
+    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2021-02-30 over to 2021-03-02; a real date survives the round trip unchanged.
+    back = pc.strftime(parsed, format="%Y-%m-%d")
+    return _fill(pc.equal(back, text))
+
+
+def partial_dates_ok(text: pa.Array) -> pa.Array:
+    """True where YYYY, YYYY-MM or YYYY-MM-DD names a real year, month or day."""
+    shape = _fill(pc.match_substring_regex(text, PARTIAL_DATE_RE))
+    length = pc.utf8_length(text)
+    padded = pc.if_else(pc.equal(length, 4), pc.binary_join_element_wise(text, "01-01", "-"),
+                        pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(text, "01", "-"), text))
+    return pc.and_(shape, real_dates(padded))
+
+
+class CellChecker:
+    """Checks one field's column of one batch; emits errors into the report."""
+
+    def __init__(self, table: Table, report: Report):
+        self.table = table
+        self.report = report
+
+    def emit(self, mask, batch: Batch, field: Field, column: int | None, type_: str, rule: str,
+             message, hint=None) -> None:
+        idx = np.nonzero(_np(mask))[0]
+        if not len(idx):
+            return
+        room = self.report.room()
+        col = batch.columns.get(field.name)
+        for i in idx[:room].tolist():
+            value = col[i].as_py() if col is not None else None
+            self.report.add(ValidationError(
+                type=type_, table=self.table.name, path=self.table.display_path,
+                line=int(batch.lines[i]), column=column, field=field.name, value=value, rule=rule,
+                message=message(value) if callable(message) else message,
+                hint=hint(value) if callable(hint) else hint,
+            ))
+        if len(idx) > room:
+            self.report.skip(len(idx) - room)
+
+    def check(self, field: Field, batch: Batch, column: int | None) -> pa.Array:
+        """Run every cell rule of the field; return the typed column (null where missing or invalid)."""
+        col = batch.columns[field.name]
+        missing = pc.is_in(col, value_set=pa.array(list(self.table.missing_values), pa.string()))
+        present = pc.invert(missing)
+        if field.required:
+            self.emit(missing, batch, field, column, "constraint-error", "required", "a value is required")
+        typed, bad = self._cast(field, col, present)
+        if bad is not None:
+            self.emit(bad, batch, field, column, "type-error", field.type, _type_message(field))
+            ok = pc.and_(present, pc.invert(bad))
+        else:
+            ok = present
+        self._constraints(field, col, typed, ok, batch, column)
+        return typed
+
+    def _cast(self, field: Field, col: pa.Array, present: pa.Array):
+        t = field.type
+        if t in ("string", "any"):
+            return pc.if_else(present, col, pa.scalar(None, pa.string())), None
+        if t == "boolean":
+            is_true = pc.is_in(col, value_set=pa.array(list(field.true_values)))
+            is_false = pc.is_in(col, value_set=pa.array(list(field.false_values)))
+            bad = pc.and_(present, pc.invert(pc.or_(is_true, is_false)))
+            typed = pc.if_else(is_true, True, pc.if_else(is_false, False, pa.scalar(None, pa.bool_())))
+            return typed, bad
+        pattern = {"integer": INTEGER_RE, "number": NUMBER_RE, "date": DATE_RE, "year": YEAR_RE,
+                   "datetime": DATETIME_RE}[t]
+        good = _fill(pc.match_substring_regex(col, pattern))
+        if t == "date":
+            good = pc.and_(good, real_dates(col))
+        bad = pc.and_(present, pc.invert(good))
+        safe = pc.if_else(good, col, pa.scalar(None, pa.string()))
+        if t in ("integer", "year"):
+            typed = pc.cast(safe, pa.int64())
+        elif t == "number":
+            typed = pc.cast(safe, pa.float64())
+        elif t == "date":
+            typed = pc.cast(pc.strptime(safe, format="%Y-%m-%d", unit="s"), pa.date32())
+        else:
+            typed = pc.strptime(pc.replace_substring(safe, "Z", ""), format="%Y-%m-%dT%H:%M:%S", unit="s")
+        return typed, bad
+
+    def _constraints(self, field: Field, col, typed, ok, batch: Batch, column) -> None:
+        c = field.constraints
+        if "enum" in c:
+            allowed = c["enum"]
+            if field.type in ("string", "any"):
+                inside = pc.is_in(col, value_set=pa.array([str(v) for v in allowed]))
+            else:
+                inside = pc.is_in(typed, value_set=pa.array(allowed, typed.type))
+            shown = ", ".join(str(v) for v in allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+            self.emit(pc.and_(ok, pc.invert(inside)), batch, field, column, "constraint-error", "enum",
+                      f"not one of the allowed values: {shown}",
+                      lambda v: _closest(v, [str(a) for a in allowed]))
+        if "pattern" in c and field.type in ("string", "any"):
+            matches = _fill(pc.match_substring_regex(col, f"^(?:{c['pattern']})$"))
+            self.emit(pc.and_(ok, pc.invert(matches)), batch, field, column, "constraint-error", "pattern",
+                      f"does not match the pattern {c['pattern']}", _pattern_hint)
+        if ("minLength" in c or "maxLength" in c) and field.type in ("string", "any"):
+            length = pc.utf8_length(col)
+            if "minLength" in c:
+                self.emit(pc.and_(ok, pc.less(length, c["minLength"])), batch, field, column, "constraint-error",
+                          "minLength", f"shorter than the minimum length {c['minLength']}")
+            if "maxLength" in c:
+                self.emit(pc.and_(ok, pc.greater(length, c["maxLength"])), batch, field, column,
+                          "constraint-error", "maxLength", f"longer than the maximum length {c['maxLength']}")
+        for key, op, words in (("minimum", pc.less, "below the minimum"), ("maximum", pc.greater, "above the maximum")):
+            if key in c and field.type in ("integer", "number", "year", "date"):
+                bound = c[key]
+                if field.type == "date":
+                    bound = pa.scalar(np.datetime64(str(bound), "D"), pa.date32())
+                self.emit(pc.and_(ok, _fill(op(typed, bound))), batch, field, column, "constraint-error", key,
+                          f"{words} {c[key]}")
+        check = field.x_check
+        if check == "partial-date":
+            self.emit(pc.and_(ok, pc.invert(partial_dates_ok(col))), batch, field, column, "constraint-error",
+                      "partial-date", "not a real date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+        elif check in ("iso3166-alpha2", "iso3166-alpha3"):
+            known = pc.is_in(col, value_set=country_codes(check))
+            self.emit(pc.and_(ok, pc.invert(known)), batch, field, column, "constraint-error", check,
+                      f"not an ISO 3166-1 {check[-6:]} country code")
+
+
+def _type_message(field: Field) -> str:
+    return {
+        "integer": "not an integer (digits only, no thousands separators)",
+        "number": "not a number (use a dot for decimals, no thousands separators)",
+        "boolean": "not a boolean (true or false)",
+        "date": "not a real date of the form YYYY-MM-DD",
+        "year": "not a year (four digits)",
+        "datetime": "not a date and time of the form YYYY-MM-DDTHH:MM:SSZ",
+    }.get(field.type, f"not a valid {field.type}")
+
+
+def _closest(value, candidates) -> str | None:
+    if value is None or len(candidates) > 20000:
+        return None
+    match = difflib.get_close_matches(value, candidates, n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+def _pattern_hint(value) -> str | None:
+    if value is None:
+        return None
+    if value != value.strip():
+        return "remove the surrounding whitespace"
+    invisible = [ch for ch in value if ch in "\u00a0\u200b\u200c\u200d\u2060\ufeff"]
+    if invisible:
+        return f"remove the invisible character U+{ord(invisible[0]):04X}"
+    if value.lower() != value and value.lower() == value.lower().strip():
+        return f"identifiers are lowercase: '{value.lower()}'?"
+    return None

@@ -1,0 +1,327 @@
+"""Read a CSV file as text, in record batches, with the CSV line number of every row.
+
+Nothing is converted here: every cell arrives as a string ("NA" stays "NA", "007" stays "007");
+casting is the checks' job. Structural problems (encoding, header, ragged and blank rows,
+unparseable text) are reported as they are found."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from pipeline.errors import Report, ValidationError
+from pipeline.schema import Table
+
+BLOCK_SIZE = 32 << 20  # bytes of CSV per record batch
+SCAN_CHUNK = 16 << 20
+BOM = codecs.BOM_UTF8
+
+
+@dataclass
+class Batch:
+    columns: dict[str, pa.Array]  # field name -> string array (cells as written)
+    lines: np.ndarray  # CSV line number of each row (int64)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def _err(report: Report, table: Table, type_: str, rule: str, message: str, line=None, column=None,
+         field=None, value=None, hint=None) -> None:
+    report.add(ValidationError(type_, table.name, table.display_path, line, column, field, value, rule, message, hint))
+
+
+def scan_bytes(table: Table, report: Report) -> bool:
+    """Check the raw bytes: empty, BOM, NUL, valid UTF-8. Returns False when the file cannot be parsed."""
+    path = table.path
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    ok = True
+    with open(path, "rb") as fh:
+        first = True
+        while True:
+            chunk = fh.read(SCAN_CHUNK)
+            if first:
+                if not chunk:
+                    _err(report, table, "empty-file", "structure", "the file is empty; it needs at least a header row", line=1)
+                    return False
+                if chunk.startswith(BOM):
+                    _err(report, table, "bom", "encoding",
+                         "the file starts with a UTF-8 byte-order mark", line=1, column=1,
+                         hint="save it as UTF-8 without BOM")
+                first = False
+            if not chunk:
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    _err(report, table, "encoding-error", "utf-8", "the file ends inside a multi-byte character", line=line)
+                    return False
+                return ok
+            nul = chunk.find(b"\x00")
+            if nul >= 0:
+                at = line + chunk.count(b"\n", 0, nul)
+                _err(report, table, "nul-byte", "encoding", "the file contains a NUL byte", line=at,
+                     hint="remove the NUL byte; it is not text")
+                return False
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                at = line + chunk.count(b"\n", 0, max(e.start, 0))
+                bad = chunk[e.start:e.start + 4]
+                _err(report, table, "encoding-error", "utf-8",
+                     f"the bytes {bad!r} are not valid UTF-8", line=at,
+                     hint="save the file as UTF-8 (it may be Latin-1 or Windows-1252)")
+                return False
+            line += chunk.count(b"\n")
+
+
+def read_header(table: Table) -> tuple[list[str], int]:
+    """The first CSV record and the number of physical lines it spans."""
+    with open(table.path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return [], 0
+        except csv.Error:
+            return [], -1
+        return header, reader.line_num
+
+
+def check_header(table: Table, header: list[str], report: Report) -> dict[str, int]:
+    """Compare the header with the schema. Returns field name -> column index for the fields found."""
+    expected = table.field_names
+    positions: dict[str, int] = {}
+    seen: set[str] = set()
+    for i, label in enumerate(header):
+        col = i + 1
+        if label.strip() == "":
+            _err(report, table, "blank-header", "header", "a header cell is empty", line=1, column=col)
+            continue
+        if label != label.strip():
+            _err(report, table, "incorrect-label", "header", "the column name has surrounding whitespace",
+                 line=1, column=col, value=label, hint=f"write '{label.strip()}'")
+            continue
+        if label in seen:
+            _err(report, table, "duplicate-label", "header", "this column name appears earlier in the header",
+                 line=1, column=col, value=label)
+            continue
+        seen.add(label)
+        if label not in expected:
+            _err(report, table, "extra-label", "header", "the schema has no field with this name",
+                 line=1, column=col, value=label, hint=_close(label, [n for n in expected if n not in header]))
+            continue
+        positions[label] = i
+    for name in expected:
+        if name not in positions and name not in seen:
+            _err(report, table, "missing-label", "header", f"the schema's field '{name}' has no column",
+                 line=1, field=name)
+    found = [n for n in expected if n in positions]
+    ordered = sorted(found, key=lambda n: positions[n])
+    if found != ordered:
+        _err(report, table, "incorrect-label", "header",
+             "the columns are not in the schema's order", line=1,
+             hint="expected order: " + ", ".join(expected))
+    return positions
+
+
+def _close(value: str, candidates) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+class _LineMap:
+    """Maps data records (numbered from 1 after the header, as the parser counts them, blank lines
+    included) to physical CSV lines, given the newlines embedded in quoted cells."""
+
+    def __init__(self, header_lines: int):
+        self.header_lines = header_lines
+        self.next_record = 1
+        self.skipped: set[int] = set()  # record numbers the parser dropped and not yet passed
+        self._keys: list[int] = []  # records holding embedded newlines, ascending
+        self._counts: list[int] = []
+        self._cum = np.zeros(0, dtype=np.int64)
+        self._keys_arr = np.zeros(0, dtype=np.int64)
+        self._dirty = False
+
+    def skip(self, record: int) -> None:
+        self.skipped.add(record)
+
+    def assign(self, n: int) -> np.ndarray:
+        """Record numbers of the next n rows the parser accepted."""
+        ahead = np.array(sorted(r for r in self.skipped if r >= self.next_record), dtype=np.int64)
+        span = np.arange(self.next_record, self.next_record + n + len(ahead), dtype=np.int64)
+        if len(ahead):
+            span = span[~np.isin(span, ahead)]
+        records = span[:n]
+        if n:
+            self.next_record = int(records[-1]) + 1
+        return records
+
+    def add_newlines(self, records: np.ndarray, counts: np.ndarray) -> None:
+        nz = np.nonzero(counts)[0]
+        if len(nz):
+            # records arrive in ascending order overall, except skipped rows reported late
+            for r, c in zip(records[nz].tolist(), counts[nz].tolist()):
+                self._keys.append(int(r))
+                self._counts.append(int(c))
+            self._dirty = True
+
+    def lines(self, records: np.ndarray) -> np.ndarray:
+        if self._dirty:
+            order = np.argsort(np.array(self._keys, dtype=np.int64), kind="stable")
+            self._keys_arr = np.array(self._keys, dtype=np.int64)[order]
+            self._cum = np.cumsum(np.array(self._counts, dtype=np.int64)[order])
+            self._dirty = False
+        base = records + self.header_lines
+        if len(self._keys_arr) == 0:
+            return base
+        idx = np.searchsorted(self._keys_arr, records, side="left")  # records strictly before
+        before = np.where(idx > 0, self._cum[np.maximum(idx - 1, 0)], 0)
+        return base + before
+
+
+def _blank_rows(columns: list[pa.Array]) -> np.ndarray | None:
+    """Rows whose every cell is empty (a blank line, or only commas)."""
+    import pyarrow.compute as pc
+
+    blank = None
+    for col in columns:
+        empty = pc.equal(col, "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+    arr = np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+    return arr if arr.any() else None
+
+
+def _newline_counts(columns: list[pa.Array]) -> np.ndarray | None:
+    import pyarrow.compute as pc
+
+    total = None
+    for col in columns:
+        counts = pc.count_substring(col, "\n")
+        total = counts if total is None else pc.add(total, counts)
+    if total is None:
+        return None
+    arr = total.to_numpy(zero_copy_only=False)
+    return arr if arr.any() else None
+
+
+def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> Iterator[Batch]:
+    """Yield the table's rows in batches of string columns. Reports structural errors on the way."""
+    if not scan_bytes(table, report):
+        return
+    header, header_lines = read_header(table)
+    if header_lines < 0:
+        _err(report, table, "source-error", "csv", "the header row cannot be parsed as CSV", line=1)
+        return
+    if not header or header == [""]:
+        _err(report, table, "blank-header", "header", "the first line is empty; it must be the header row", line=1)
+        return
+    positions = check_header(table, header, report)
+    width = len(header)
+    # Column names for the parser must be unique even when the header is not.
+    parser_names = [f"c{i}" for i in range(width)]
+    linemap = _LineMap(header_lines)
+    pending: list[tuple[int, int, str]] = []  # rows the parser dropped, reported once their line is known
+
+    def on_invalid(row) -> str:
+        # The parser numbers records from 1 with the header as record 1 (single-threaded only).
+        number = row.number - 1 if row.number is not None else None
+        pending.append((number, row.actual_columns, row.text))
+        if number is not None:
+            linemap.skip(number)
+            nl = row.text.count("\n")
+            if nl:
+                linemap.add_newlines(np.array([number]), np.array([nl]))
+        return "skip"
+
+    def report_dropped(final: bool) -> None:
+        keep = []
+        for number, actual, text in pending:
+            if not final and number is not None and number >= linemap.next_record:
+                keep.append((number, actual, text))
+                continue
+            line = int(linemap.lines(np.array([number]))[0]) if number is not None else None
+            if actual <= 1 and text.strip() == "":
+                _err(report, table, "blank-row", "structure", "the row is empty", line=line,
+                     hint="delete the empty line")
+            elif actual > width:
+                _err(report, table, "extra-cell", "structure",
+                     f"the row has {actual} cells, the header has {width}", line=line, column=width + 1,
+                     value=text[:200])
+            else:
+                _err(report, table, "missing-cell", "structure",
+                     f"the row has {actual} cells, the header has {width}", line=line, column=actual + 1,
+                     value=text[:200])
+        pending[:] = keep
+
+    read_options = pacsv.ReadOptions(column_names=parser_names, skip_rows=1, block_size=block_size, use_threads=False)
+    parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
+    convert_options = pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in parser_names},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        null_values=[],
+        check_utf8=False,  # scan_bytes has checked the whole file
+    )
+    try:
+        reader = pacsv.open_csv(table.path, read_options=read_options, parse_options=parse_options,
+                                convert_options=convert_options)
+        for rb in reader:
+            n = rb.num_rows
+            if not n:
+                continue
+            records = linemap.assign(n)
+            counts = _newline_counts([rb.column(i) for i in range(width)])
+            if counts is not None:
+                linemap.add_newlines(records, counts)
+            report_dropped(final=False)
+            lines = linemap.lines(records)
+            blank = _blank_rows([rb.column(i) for i in range(width)])
+            if blank is not None:
+                for line in lines[blank].tolist():
+                    _err(report, table, "blank-row", "structure", "the row is empty", line=int(line),
+                         hint="delete the empty line")
+                keep = pa.array(~blank)
+                rb = rb.filter(keep)
+                lines = lines[~blank]
+                if not rb.num_rows:
+                    continue
+            columns = {name: rb.column(i) for name, i in positions.items()}
+            yield Batch(columns=columns, lines=lines)
+        report_dropped(final=True)
+    except pa.ArrowInvalid as e:
+        line = _locate_parse_error(table)
+        _err(report, table, "source-error", "csv", f"the CSV text cannot be parsed: {_arrow_message(e)}",
+             line=line, hint="check for an unclosed double quote")
+
+
+def _arrow_message(e: Exception) -> str:
+    msg = str(e).splitlines()[0]
+    return msg.replace("CSV parse error: ", "")
+
+
+def _locate_parse_error(table: Table) -> int | None:
+    """Slow path, only after a parse failure: find the line where the CSV breaks."""
+    with open(table.path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        last = 1
+        try:
+            for _ in reader:
+                last = reader.line_num
+        except csv.Error:
+            return last + 1
+    return None
+
+
+def read_text(path) -> str:
+    return io.open(path, encoding="utf-8").read()

@@ -1,0 +1,334 @@
+"""Validate a package: every table read once, in record batches; cell rules per batch; keys kept as
+compact columns across batches and checked at the end (uniqueness, primary and foreign keys,
+references, cycles)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.checks import PARTIAL_DATE_RE, CellChecker
+from pipeline.errors import Report, ValidationError
+from pipeline.readcsv import BLOCK_SIZE, Batch, read_batches
+from pipeline.schema import Package, Table
+
+SEP = "\x1f"  # joins the parts of a composite key
+
+
+@dataclass
+class KeyColumn:
+    """The values of some fields of one table, collected across batches, with their lines."""
+
+    values: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
+
+    def add(self, values: pa.Array, lines: np.ndarray) -> None:
+        self.values.append(values)
+        self.lines.append(lines)
+
+    def arrays(self) -> tuple[pa.ChunkedArray, np.ndarray]:
+        if not self.values:
+            return pa.chunked_array([], pa.string()), np.zeros(0, dtype=np.int64)
+        return pa.chunked_array(self.values), np.concatenate(self.lines)
+
+
+@dataclass
+class TableState:
+    table: Table
+    keys: dict = field(default_factory=dict)  # tuple of field names -> KeyColumn
+    typed: list = field(default_factory=list)  # typed record batches, when kept
+    rows: int = 0
+    complete: bool = True  # False when a needed column was missing from the file
+
+
+def _needed_keys(package: Package) -> dict[str, set]:
+    need: dict[str, set] = {t.name: set() for t in package.tables}
+    for t in package.tables:
+        if t.primary_key:
+            need[t.name].add(tuple(t.primary_key))
+        for f in t.fields:
+            if f.constraints.get("unique"):
+                need[t.name].add((f.name,))
+            if f.x_check == "row-reference":
+                need[t.name].add((f.name,))
+        for fk in t.foreign_keys:
+            need[t.name].add(tuple(fk.fields))
+            need[fk.resource].add(tuple(fk.ref_fields))
+        for rule in t.rules:
+            if rule["rule"] == "no-cycle":
+                need[t.name].add((rule["field"],))
+            if rule["rule"] == "referenced-by":
+                need[rule["resource"]].add((rule["field"],))
+    return need
+
+
+def _key_values(batch: Batch, names: tuple, missing_values) -> pa.Array | None:
+    cols = [batch.columns.get(n) for n in names]
+    if any(c is None for c in cols):
+        return None
+    missing = pa.array(list(missing_values), pa.string())
+    if len(cols) == 1:
+        col = cols[0]
+        return pc.if_else(pc.is_in(col, value_set=missing), pa.scalar(None, pa.string()), col)
+    # A composite key with any part missing is no key at all (null), as Table Schema treats it.
+    any_missing = None
+    for c in cols:
+        m = pc.is_in(c, value_set=missing)
+        any_missing = m if any_missing is None else pc.or_(any_missing, m)
+    joined = pc.binary_join_element_wise(*cols, SEP)
+    return pc.if_else(any_missing, pa.scalar(None, pa.string()), joined)
+
+
+def validate_package(package: Package, report: Report | None = None, keep_typed: bool = False,
+                     block_size: int = BLOCK_SIZE, progress=None) -> tuple[Report, dict[str, TableState]]:
+    report = report or Report()
+    need = _needed_keys(package)
+    states: dict[str, TableState] = {}
+    for table in package.tables:
+        if progress:
+            progress(table.name)
+        state = TableState(table)
+        states[table.name] = state
+        for names in need[table.name]:
+            state.keys[names] = KeyColumn()
+        if not table.path.exists():
+            report.add(ValidationError("io-error", table.name, table.display_path, None, None, None, None,
+                                       "file", "the table's CSV file does not exist"))
+            state.complete = False
+            continue
+        _validate_table(table, state, report, keep_typed, block_size)
+        report.tables[table.name] = state.rows
+    _check_keys(package, states, report)
+    return report, states
+
+
+def _validate_table(table: Table, state: TableState, report: Report, keep_typed: bool, block_size: int) -> None:
+    checker = CellChecker(table, report)
+    batches_seen = False
+    for batch in read_batches(table, report, block_size=block_size):
+        batches_seen = True
+        state.rows += len(batch)
+        colnums = {name: i + 1 for i, name in enumerate(table.field_names)}
+        typed = {}
+        for f in table.fields:
+            if f.name in batch.columns:
+                typed[f.name] = checker.check(f, batch, colnums[f.name])
+        _row_rules(table, batch, typed, checker, colnums)
+        for names, keycol in state.keys.items():
+            values = _key_values(batch, names, table.missing_values)
+            if values is None:
+                state.complete = False
+                continue
+            keycol.add(values, batch.lines)
+        if keep_typed:
+            arrays = [typed.get(f.name, pa.nulls(len(batch), pa.string())) for f in table.fields]
+            state.typed.append(pa.RecordBatch.from_arrays(arrays, names=table.field_names))
+    if not batches_seen:
+        state.complete = state.complete and table.path.exists()
+
+
+def _pad(text: pa.Array, year_tail: str, month_tail: str) -> pa.Array:
+    length = pc.utf8_length(text)
+    return pc.if_else(pc.equal(length, 4), pc.binary_join_element_wise(text, year_tail, "-"),
+                      pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(text, month_tail, "-"), text))
+
+
+def _row_rules(table: Table, batch: Batch, typed: dict, checker: CellChecker, colnums: dict) -> None:
+    """Rules between the cells of one row, declared in the schema's x-rules."""
+    for rule in table.rules:
+        kind = rule["rule"]
+        if kind == "date-order":
+            start, end = rule["start"], rule["end"]
+            if start not in batch.columns or end not in batch.columns:
+                continue
+            s, e = batch.columns[start], batch.columns[end]
+            shaped = pc.and_(pc.fill_null(pc.match_substring_regex(s, PARTIAL_DATE_RE), False),
+                             pc.fill_null(pc.match_substring_regex(e, PARTIAL_DATE_RE), False))
+            # A partial date is a span: the end's latest day must not fall before the start's earliest.
+            earliest = _pad(s, "01-01", "01")
+            latest = _pad(e, "12-31", "31")
+            broken = pc.and_(shaped, pc.less(latest, earliest))
+            f = table.field(end)
+            checker.emit(broken, batch, f, colnums[end], "date-order", "date-order",
+                         lambda v, s=s: f"ends before it starts ({start} is later)",
+                         hint=f"{end} must not be before {start}")
+        elif kind == "required-when":
+            target = rule["field"]
+            if target not in batch.columns:
+                continue
+            cond = None
+            for other, allowed in rule.get("when", {}).items():
+                if other not in batch.columns:
+                    cond = None
+                    break
+                if isinstance(allowed, dict) and "not-in" in allowed:
+                    c = pc.invert(pc.is_in(batch.columns[other], value_set=pa.array(allowed["not-in"])))
+                else:
+                    c = pc.is_in(batch.columns[other], value_set=pa.array(list(allowed)))
+                cond = c if cond is None else pc.and_(cond, c)
+            if cond is None:
+                continue
+            empty = pc.is_in(batch.columns[target], value_set=pa.array(list(table.missing_values), pa.string()))
+            condition = ", ".join(f"{k} {'not in' if isinstance(v, dict) else 'is'} "
+                                  f"{'/'.join(v['not-in'] if isinstance(v, dict) else v)}"
+                                  for k, v in rule.get("when", {}).items())
+            checker.emit(pc.and_(cond, empty), batch, table.field(target), colnums[target], "required-when",
+                         "required-when", f"a value is required when {condition}",
+                         hint=rule.get("description"))
+
+
+def _report_rows(report: Report, table: Table, mask_idx: np.ndarray, values, lines, type_, rule, message,
+                 field=None, column=None, hint=None) -> None:
+    room = report.room()
+    for i in mask_idx[:room].tolist():
+        v = values[i].as_py() if values is not None else None
+        report.add(ValidationError(type_, table.name, table.display_path, int(lines[i]), column, field,
+                                   v.replace(SEP, ", ") if isinstance(v, str) else v, rule,
+                                   message(v) if callable(message) else message,
+                                   hint(v) if callable(hint) else hint))
+    if len(mask_idx) > room:
+        report.skip(len(mask_idx) - room)
+
+
+def _duplicates(values: pa.ChunkedArray, lines: np.ndarray):
+    """Rows whose key already appeared on an earlier line, with the line of the first appearance."""
+    t = pa.table({"k": values, "l": pa.array(lines, pa.int64())}).filter(pc.is_valid(pa.chunked_array(values)))
+    if t.num_rows == 0:
+        return np.zeros(0, dtype=np.int64), None, None
+    counts = t.group_by("k").aggregate([("l", "min"), ("l", "count")])
+    dups = counts.filter(pc.greater(counts["l_count"], 1))
+    if dups.num_rows == 0:
+        return np.zeros(0, dtype=np.int64), None, None
+    joined = t.join(dups.select(["k", "l_min"]), keys="k").filter(
+        pc.not_equal(pa.compute.field("l"), pa.compute.field("l_min")))
+    joined = joined.sort_by([("l", "ascending")])
+    return np.arange(joined.num_rows), joined["k"], (joined["l"].to_numpy(), joined["l_min"].to_numpy())
+
+
+def _check_keys(package: Package, states: dict[str, TableState], report: Report) -> None:
+    for t in package.tables:
+        st = states[t.name]
+        colnums = {name: i + 1 for i, name in enumerate(t.field_names)}
+        # Primary key first; a unique field that is the whole primary key is reported once.
+        checks = []
+        if t.primary_key:
+            checks.append(("primary-key", tuple(t.primary_key)))
+        for f in t.fields:
+            if f.constraints.get("unique") and [f.name] != t.primary_key:
+                checks.append(("unique-error", (f.name,)))
+        for type_, names in checks:
+            kc = st.keys.get(names)
+            if kc is None:
+                continue
+            values, lines = kc.arrays()
+            idx, dup_values, (dup_lines, first_lines) = _duplicates(values, lines) if len(lines) else (
+                np.zeros(0, dtype=np.int64), None, (None, None))
+            if len(idx):
+                label = ", ".join(names)
+                _report_rows(report, t, idx, dup_values, dup_lines, type_,
+                             "primary-key" if type_ == "primary-key" else "unique",
+                             lambda v, fl=first_lines, it=iter(first_lines.tolist()):
+                             f"({label}) repeats the value first used on line {next(it)}",
+                             field=label if len(names) == 1 else None,
+                             column=colnums[names[0]] if len(names) == 1 else None)
+        for fk in t.foreign_keys:
+            parent = states.get(fk.resource)
+            kc = st.keys.get(tuple(fk.fields))
+            pk = parent.keys.get(tuple(fk.ref_fields)) if parent else None
+            if kc is None or pk is None or not parent.complete and not parent.rows:
+                continue
+            values, lines = kc.arrays()
+            if not len(lines):
+                continue
+            parent_values = pa.chunked_array(pk.values, pa.string()) if pk.values else pa.array([], pa.string())
+            parent_set = pc.unique(pc.drop_null(parent_values)) if len(parent_values) else pa.array([], pa.string())
+            missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=parent_set)))
+            idx = np.nonzero(np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool))[0]
+            if len(idx):
+                candidates = parent_set.to_pylist() if len(parent_set) <= 20000 else []
+                label = ", ".join(fk.fields)
+                _report_rows(report, t, idx, values, lines, "foreign-key", "foreign-key",
+                             f"no row of '{fk.resource}' has {'/'.join(fk.ref_fields)} equal to this value",
+                             field=label, column=colnums[fk.fields[0]],
+                             hint=lambda v: _did_you_mean(v, candidates))
+        for f in t.fields:
+            if f.x_check == "row-reference":
+                _check_row_references(t, f.name, st, states, report, colnums[f.name])
+        for rule in t.rules:
+            if rule["rule"] == "no-cycle":
+                _check_cycles(t, rule["field"], st, report, colnums[rule["field"]])
+            elif rule["rule"] == "referenced-by":
+                _check_referenced(t, rule, st, states, report)
+
+
+def _did_you_mean(value, candidates) -> str | None:
+    if not candidates or value is None:
+        return None
+    match = difflib.get_close_matches(value, candidates, n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+def _check_row_references(t: Table, name: str, st: TableState, states, report: Report, column: int) -> None:
+    values, lines = st.keys[(name,)].arrays()
+    ids_by_table = {}
+    for i, v in enumerate(values.to_pylist()):
+        if v is None:
+            continue
+        table_name, _, row_id = v.partition("/")
+        other = states.get(table_name)
+        if other is None or len(other.table.primary_key) != 1:
+            ok = False
+        else:
+            if table_name not in ids_by_table:
+                kc = other.keys.get(tuple(other.table.primary_key))
+                ids_by_table[table_name] = set(kc.arrays()[0].to_pylist()) if kc else set()
+            ok = row_id in ids_by_table[table_name]
+        if not ok:
+            report.add(ValidationError("row-reference", t.name, t.display_path, int(lines[i]), column, name, v,
+                                       "row-reference", "no such row: the reference must be table/id of an existing row"))
+
+
+def _check_cycles(t: Table, name: str, st: TableState, report: Report, column: int) -> None:
+    pk = tuple(t.primary_key)
+    if len(pk) != 1 or pk not in st.keys or (name,) not in st.keys:
+        return
+    ids, lines = st.keys[pk].arrays()
+    parents, _ = st.keys[(name,)].arrays()
+    parent_of = {i: p for i, p in zip(ids.to_pylist(), parents.to_pylist()) if i is not None and p is not None}
+    line_of = dict(zip(ids.to_pylist(), lines.tolist()))
+    state: dict = {}  # id -> 1 visiting, 2 done
+    reported = set()
+    for start in parent_of:
+        path = []
+        node = start
+        while node is not None and state.get(node) is None:
+            state[node] = 1
+            path.append(node)
+            node = parent_of.get(node)
+        if node is not None and state.get(node) == 1 and node not in reported:
+            cycle = path[path.index(node):]
+            reported.update(cycle)
+            first = min(cycle, key=lambda n: line_of.get(n, 0))
+            report.add(ValidationError("cycle", t.name, t.display_path, line_of.get(first), column, name,
+                                       parent_of[first], "no-cycle",
+                                       "following the parent links leads back here: " + " -> ".join(cycle + [node])))
+        for n in path:
+            state[n] = 2
+
+
+def _check_referenced(t: Table, rule: dict, st: TableState, states, report: Report) -> None:
+    pk = tuple(t.primary_key)
+    other = states.get(rule["resource"])
+    if len(pk) != 1 or other is None or (rule["field"],) not in other.keys or not other.complete:
+        return
+    ids, lines = st.keys[pk].arrays()
+    used = pc.unique(pc.drop_null(pa.chunked_array(other.keys[(rule["field"],)].values, pa.string())))
+    missing = pc.and_(pc.is_valid(ids), pc.invert(pc.is_in(ids, value_set=used)))
+    idx = np.nonzero(np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool))[0]
+    _report_rows(report, t, idx, ids, lines, "unreferenced-row", "referenced-by",
+                 f"no row of '{rule['resource']}' refers to this row through {rule['field']}",
+                 field=pk[0], column=1, hint=rule.get("description"))
