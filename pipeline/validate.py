@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.checks import PARTIAL_DATE_RE, CellChecker
-from pipeline.errors import Report, ValidationError
+from pipeline.errors import Report, UsageError, ValidationError
 from pipeline.readcsv import BLOCK_SIZE, Batch, read_batches
 from pipeline.schema import Package, Table
 
@@ -95,11 +95,8 @@ def validate_package(package: Package, report: Report | None = None, keep_typed:
         states[table.name] = state
         for names in need[table.name]:
             state.keys[names] = KeyColumn()
-        if not table.path.exists():
-            report.add(ValidationError("io-error", table.name, table.display_path, None, None, None, None,
-                                       "file", "the table's CSV file does not exist"))
-            state.complete = False
-            continue
+        if not table.path.is_file():
+            raise UsageError(f"{table.display_path}: the CSV file of table '{table.name}' does not exist")
         _validate_table(table, state, report, keep_typed, block_size)
         report.tables[table.name] = state.rows
     _check_keys(package, states, report)
@@ -181,32 +178,33 @@ def _row_rules(table: Table, batch: Batch, typed: dict, checker: CellChecker, co
                          hint=rule.get("description"))
 
 
-def _report_rows(report: Report, table: Table, mask_idx: np.ndarray, values, lines, type_, rule, message,
+def _report_rows(report: Report, table: Table, idx: np.ndarray, values, lines, type_, rule, message,
                  field=None, column=None, hint=None) -> None:
+    """Report the rows at positions idx; message and hint may be callables of (position, value)."""
     room = report.room()
-    for i in mask_idx[:room].tolist():
+    for i in idx[:room].tolist():
         v = values[i].as_py() if values is not None else None
-        report.add(ValidationError(type_, table.name, table.display_path, int(lines[i]), column, field,
-                                   v.replace(SEP, ", ") if isinstance(v, str) else v, rule,
-                                   message(v) if callable(message) else message,
-                                   hint(v) if callable(hint) else hint))
-    if len(mask_idx) > room:
-        report.skip(len(mask_idx) - room)
+        v = v.replace(SEP, ", ") if isinstance(v, str) else v
+        report.add(ValidationError(type_, table.name, table.display_path, int(lines[i]), column, field, v, rule,
+                                   message(i, v) if callable(message) else message,
+                                   hint(i, v) if callable(hint) else hint))
+    if len(idx) > room:
+        report.skip(len(idx) - room)
 
 
 def _duplicates(values: pa.ChunkedArray, lines: np.ndarray):
-    """Rows whose key already appeared on an earlier line, with the line of the first appearance."""
-    t = pa.table({"k": values, "l": pa.array(lines, pa.int64())}).filter(pc.is_valid(pa.chunked_array(values)))
+    """Rows whose key already appeared on an earlier line: (keys, lines, lines of first appearance)."""
+    t = pa.table({"k": values, "l": pa.array(lines, pa.int64())})
+    t = t.filter(pc.is_valid(t["k"]))
     if t.num_rows == 0:
-        return np.zeros(0, dtype=np.int64), None, None
+        return None
     counts = t.group_by("k").aggregate([("l", "min"), ("l", "count")])
     dups = counts.filter(pc.greater(counts["l_count"], 1))
     if dups.num_rows == 0:
-        return np.zeros(0, dtype=np.int64), None, None
-    joined = t.join(dups.select(["k", "l_min"]), keys="k").filter(
-        pc.not_equal(pa.compute.field("l"), pa.compute.field("l_min")))
-    joined = joined.sort_by([("l", "ascending")])
-    return np.arange(joined.num_rows), joined["k"], (joined["l"].to_numpy(), joined["l_min"].to_numpy())
+        return None
+    joined = t.join(dups.select(["k", "l_min"]), keys="k")
+    joined = joined.filter(pc.not_equal(joined["l"], joined["l_min"])).sort_by([("l", "ascending")])
+    return joined["k"], joined["l"].to_numpy(), joined["l_min"].to_numpy()
 
 
 def _check_keys(package: Package, states: dict[str, TableState], report: Report) -> None:
@@ -225,16 +223,14 @@ def _check_keys(package: Package, states: dict[str, TableState], report: Report)
             if kc is None:
                 continue
             values, lines = kc.arrays()
-            idx, dup_values, (dup_lines, first_lines) = _duplicates(values, lines) if len(lines) else (
-                np.zeros(0, dtype=np.int64), None, (None, None))
-            if len(idx):
+            found = _duplicates(values, lines) if len(lines) else None
+            if found is not None:
+                dup_values, dup_lines, first_lines = found
                 label = ", ".join(names)
-                _report_rows(report, t, idx, dup_values, dup_lines, type_,
+                _report_rows(report, t, np.arange(len(dup_lines)), dup_values, dup_lines, type_,
                              "primary-key" if type_ == "primary-key" else "unique",
-                             lambda v, fl=first_lines, it=iter(first_lines.tolist()):
-                             f"({label}) repeats the value first used on line {next(it)}",
-                             field=label if len(names) == 1 else None,
-                             column=colnums[names[0]] if len(names) == 1 else None)
+                             lambda i, v: f"({label}) repeats the value first used on line {first_lines[i]}",
+                             field=label, column=colnums[names[0]] if len(names) == 1 else None)
         for fk in t.foreign_keys:
             parent = states.get(fk.resource)
             kc = st.keys.get(tuple(fk.fields))
@@ -254,7 +250,7 @@ def _check_keys(package: Package, states: dict[str, TableState], report: Report)
                 _report_rows(report, t, idx, values, lines, "foreign-key", "foreign-key",
                              f"no row of '{fk.resource}' has {'/'.join(fk.ref_fields)} equal to this value",
                              field=label, column=colnums[fk.fields[0]],
-                             hint=lambda v: _did_you_mean(v, candidates))
+                             hint=lambda i, v: _did_you_mean(v, candidates))
         for f in t.fields:
             if f.x_check == "row-reference":
                 _check_row_references(t, f.name, st, states, report, colnums[f.name])

@@ -1,0 +1,157 @@
+"""Build a release folder: validate, write every format into a temporary folder, then move it into
+place in one step. A failed or killed build leaves dist/ as it was."""
+
+from __future__ import annotations
+
+import errno
+import filecmp
+import fcntl
+import json
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import Report, UsageError
+from pipeline.publish import descriptor, dictionary, typed, writers
+from pipeline.schema import Package
+from pipeline.validate import validate_package
+
+LICENSE_TEXT = """Cyber Diplomacy Facts: data licence
+
+The data in this release (every file under csv/, parquet/ and json/, and datapackage.json) is
+licensed under the Creative Commons Attribution 4.0 International licence (CC BY 4.0):
+https://creativecommons.org/licenses/by/4.0/ (legal code:
+https://creativecommons.org/licenses/by/4.0/legalcode).
+
+You may share and adapt it for any purpose, provided you give appropriate credit ("Cyber
+Diplomacy Facts, version {version}"), link to the licence, and indicate if changes were made.
+Each fact cites its own source in the sources table; the sources' own terms apply to them.
+"""
+
+
+@dataclass
+class BuildResult:
+    version: str
+    path: Path
+    status: str  # "written", "unchanged"
+    counts: dict
+
+
+@contextmanager
+def build_lock(dist: Path):
+    dist.mkdir(parents=True, exist_ok=True)
+    lock_path = dist / ".lock"
+    fh = open(lock_path, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise UsageError(f"another build is running in {dist} (it holds {lock_path}); wait for it to finish") from None
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def released_versions(dist: Path) -> set[str]:
+    index = dist / "index.json"
+    if not index.exists():
+        return set()
+    try:
+        data = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise UsageError(f"{index}: cannot read the release index: {e}") from None
+    return {r["version"] for r in data.get("releases", [])}
+
+
+def same_tree(a: Path, b: Path) -> list[str]:
+    """Relative paths that differ between two folders (missing on either side counts)."""
+    files_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    differ = sorted(files_a ^ files_b)
+    for rel in sorted(files_a & files_b):
+        if not filecmp.cmp(a / rel, b / rel, shallow=False):
+            differ.append(rel)
+    return sorted(differ)
+
+
+def write_release(package: Package, states: dict, out: Path, changelog: Path | None = None,
+                  progress=None) -> dict[str, int]:
+    """Write every file of a release into the folder out (which must not exist)."""
+    meta = package.metadata
+    version = str(meta["version"])
+    for sub in ("csv", "parquet", "json"):
+        (out / sub).mkdir(parents=True)
+    counts = {}
+    sources = []
+    for table in package.tables:
+        if progress:
+            progress(table.name)
+        t = typed.typed_table(table, states[table.name].typed, meta)
+        counts[table.name] = t.num_rows
+        writers.write_csv(table.path, out / "csv" / f"{table.name}.csv")
+        writers.write_parquet(t, out / "parquet" / f"{table.name}.parquet")
+        writers.write_json(t, out / "json" / f"{table.name}.json", meta["name"], version, table.name)
+        if table.name == "sources":
+            sources = [{"title": r["title"], "path": r["url"]} for r in t.select(["title", "url"]).to_pylist()]
+    desc = descriptor.package_descriptor(package, out, sources)
+    (out / "datapackage.json").write_text(descriptor.dump(desc), encoding="utf-8")
+    (out / "README.md").write_text(dictionary.render(package, counts), encoding="utf-8")
+    (out / "LICENSE").write_text(LICENSE_TEXT.format(version=version), encoding="utf-8")
+    if changelog is not None and changelog.exists():
+        shutil.copyfile(changelog, out / "CHANGELOG.md")
+    write_checksums(out)
+    return counts
+
+
+def write_checksums(folder: Path) -> None:
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+        lines.append(f"{descriptor.sha256(path)}  {path.relative_to(folder).as_posix()}")
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def build(package: Package, root: Path, dist: Path, report: Report, progress=None) -> BuildResult | None:
+    """Validate and publish. Returns None (and fills the report) when the data is invalid."""
+    report, states = validate_package(package, report, keep_typed=True, progress=progress)
+    if not report.valid:
+        return None
+    version = str(package.metadata["version"])
+    target = dist / version
+    try:
+        with build_lock(dist):
+            for stale in dist.glob(".tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
+            tmp = dist / f".tmp-{version}-{os.getpid()}"
+            try:
+                counts = write_release(package, states, tmp, changelog=root / "CHANGELOG.md", progress=progress)
+                if target.exists():
+                    differ = same_tree(target, tmp)
+                    if not differ:
+                        shutil.rmtree(tmp)
+                        return BuildResult(version, target, "unchanged", counts)
+                    if version in released_versions(dist):
+                        shown = ", ".join(differ[:5]) + (" ..." if len(differ) > 5 else "")
+                        raise UsageError(
+                            f"version {version} is already released and raw/ or schemas/ changed since "
+                            f"({shown} would differ); released versions are never rewritten: "
+                            f"run 'cyberdip release' to publish a new version")
+                    old = dist / f".tmp-old-{version}-{os.getpid()}"
+                    os.replace(target, old)
+                    os.replace(tmp, target)
+                    shutil.rmtree(old)
+                else:
+                    os.replace(tmp, target)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+            raise UsageError(f"cannot write to {dist}: {e.strerror}") from None
+        if e.errno == errno.ENOSPC:
+            raise UsageError(f"no space left on the device holding {dist}; nothing was published") from None
+        raise
+    return BuildResult(version, target, "written", counts)

@@ -1,0 +1,1 @@
+"""Writers that turn validated tables into the files of a release."""
