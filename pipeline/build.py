@@ -79,7 +79,7 @@ def same_tree(a: Path, b: Path) -> list[str]:
 
 
 def write_release(package: Package, states: dict, out: Path, changelog: Path | None = None,
-                  progress=None) -> dict[str, int]:
+                  changes: Path | None = None, progress=None) -> dict[str, int]:
     """Write every file of a release into the folder out (which must not exist)."""
     meta = package.metadata
     version = str(meta["version"])
@@ -103,8 +103,27 @@ def write_release(package: Package, states: dict, out: Path, changelog: Path | N
     (out / "LICENSE").write_text(LICENSE_TEXT.format(version=version), encoding="utf-8")
     if changelog is not None and changelog.exists():
         shutil.copyfile(changelog, out / "CHANGELOG.md")
+    if changes is not None and changes.exists():
+        shutil.copyfile(changes, out / "changes.json")
     write_checksums(out)
     return counts
+
+
+def _unreleased_message(version: str, differ: list[str], released: Path, rebuilt: Path) -> str:
+    shown = ", ".join(differ[:5]) + (" ..." if len(differ) > 5 else "")
+    msg = (f"version {version} is already released and there are unreleased changes ({shown} would differ); "
+           "released versions are never rewritten: run 'cyberdip release' to publish them as a new version")
+    data_same = all(not rel.startswith(("csv/", "json/")) for rel in differ)
+    parquet = [rel for rel in differ if rel.endswith(".parquet")]
+    if data_same and parquet:
+        import pyarrow.parquet as pq
+
+        old = pq.ParquetFile(released / parquet[0]).metadata.created_by
+        new = pq.ParquetFile(rebuilt / parquet[0]).metadata.created_by
+        msg += (f". The CSV and JSON are identical: {parquet[0]} differs because its bytes depend on the "
+                f"writer library ({old!r} wrote the release, {new!r} this build); install the pinned "
+                "versions with 'make install' (requirements.lock)")
+    return msg
 
 
 def write_checksums(folder: Path) -> None:
@@ -127,18 +146,15 @@ def build(package: Package, root: Path, dist: Path, report: Report, progress=Non
                 shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
             tmp = dist / f".tmp-{version}-{os.getpid()}"
             try:
-                counts = write_release(package, states, tmp, changelog=root / "CHANGELOG.md", progress=progress)
+                counts = write_release(package, states, tmp, changelog=root / "CHANGELOG.md",
+                                       changes=root / "changes" / f"{version}.json", progress=progress)
                 if target.exists():
                     differ = same_tree(target, tmp)
                     if not differ:
                         shutil.rmtree(tmp)
                         return BuildResult(version, target, "unchanged", counts)
                     if version in released_versions(dist):
-                        shown = ", ".join(differ[:5]) + (" ..." if len(differ) > 5 else "")
-                        raise UsageError(
-                            f"version {version} is already released and raw/ or schemas/ changed since "
-                            f"({shown} would differ); released versions are never rewritten: "
-                            f"run 'cyberdip release' to publish a new version")
+                        raise UsageError(_unreleased_message(version, differ, target, tmp))
                     old = dist / f".tmp-old-{version}-{os.getpid()}"
                     os.replace(target, old)
                     os.replace(tmp, target)

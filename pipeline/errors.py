@@ -32,6 +32,7 @@ ERROR_TYPES = {
     "required-when": "a value the row's other values make necessary is missing",
     "cycle": "a parent link leads back to the row itself",
     "unreferenced-row": "a row that must be referenced by another table is not",
+    "retired-id": "an ID that was retired (removed from a release) is used again",
 }
 
 

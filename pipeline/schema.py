@@ -15,7 +15,7 @@ from pipeline.errors import UsageError
 
 FIELD_TYPES = {"string", "integer", "number", "boolean", "date", "year", "datetime", "any"}
 X_CHECKS = {"partial-date", "iso3166-alpha2", "iso3166-alpha3", "row-reference"}
-X_RULES = {"date-order", "required-when", "no-cycle", "referenced-by"}
+X_RULES = {"date-order", "required-when", "no-cycle", "referenced-by", "not-reused"}
 # A descriptor is read into memory whole; refuse absurd ones before parsing them.
 MAX_DESCRIPTOR_BYTES = 5_000_000
 MAX_DESCRIPTOR_DEPTH = 40
@@ -233,7 +233,7 @@ def build_table(name: str, schema: dict, csv_path: Path, shared: dict, where: st
         kind = rule.get("rule") if isinstance(rule, dict) else None
         if kind not in X_RULES:
             raise UsageError(f"{where}: unknown x-rule {kind!r} (known: {', '.join(sorted(X_RULES))})")
-        for key in ("field", "start", "end"):
+        for key in ("field", "start", "end", "table", "id"):
             if key in rule and rule[key] not in names:
                 raise UsageError(f"{where}: x-rule {kind} names field '{rule[key]}', which the schema does not have")
     for f in fields:

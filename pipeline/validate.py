@@ -55,6 +55,9 @@ def _needed_keys(package: Package) -> dict[str, set]:
                 need[t.name].add((f.name,))
             if f.x_check == "row-reference":
                 need[t.name].add((f.name,))
+                for other in package.tables:  # any table may be referenced, by its primary key
+                    if other.primary_key:
+                        need[other.name].add(tuple(other.table.primary_key) if hasattr(other, "table") else tuple(other.primary_key))
         for fk in t.foreign_keys:
             need[t.name].add(tuple(fk.fields))
             need[fk.resource].add(tuple(fk.ref_fields))
@@ -63,6 +66,8 @@ def _needed_keys(package: Package) -> dict[str, set]:
                 need[t.name].add((rule["field"],))
             if rule["rule"] == "referenced-by":
                 need[rule["resource"]].add((rule["field"],))
+            if rule["rule"] == "not-reused":
+                need[t.name].add((rule["table"], rule["id"]))
     return need
 
 
@@ -259,6 +264,8 @@ def _check_keys(package: Package, states: dict[str, TableState], report: Report)
                 _check_cycles(t, rule["field"], st, report, colnums[rule["field"]])
             elif rule["rule"] == "referenced-by":
                 _check_referenced(t, rule, st, states, report)
+            elif rule["rule"] == "not-reused":
+                _check_not_reused(t, rule, st, states, report, colnums[rule["id"]])
 
 
 def _did_you_mean(value, candidates) -> str | None:
@@ -276,13 +283,13 @@ def _check_row_references(t: Table, name: str, st: TableState, states, report: R
             continue
         table_name, _, row_id = v.partition("/")
         other = states.get(table_name)
-        if other is None or len(other.table.primary_key) != 1:
+        if other is None or not other.table.primary_key:
             ok = False
         else:
             if table_name not in ids_by_table:
                 kc = other.keys.get(tuple(other.table.primary_key))
                 ids_by_table[table_name] = set(kc.arrays()[0].to_pylist()) if kc else set()
-            ok = row_id in ids_by_table[table_name]
+            ok = row_id.replace("|", SEP) in ids_by_table[table_name]
         if not ok:
             report.add(ValidationError("row-reference", t.name, t.display_path, int(lines[i]), column, name, v,
                                        "row-reference", "no such row: the reference must be table/id of an existing row"))
@@ -328,3 +335,27 @@ def _check_referenced(t: Table, rule: dict, st: TableState, states, report: Repo
     _report_rows(report, t, idx, ids, lines, "unreferenced-row", "referenced-by",
                  f"no row of '{rule['resource']}' refers to this row through {rule['field']}",
                  field=pk[0], column=1, hint=rule.get("description"))
+
+
+def _check_not_reused(t: Table, rule: dict, st: TableState, states, report: Report, column: int) -> None:
+    """A tombstone's ID must not be in use again in its table."""
+    kc = st.keys.get((rule["table"], rule["id"]))
+    if kc is None:
+        return
+    values, lines = kc.arrays()
+    live: dict[str, set] = {}
+    for i, v in enumerate(values.to_pylist()):
+        if v is None:
+            continue
+        table_name, _, row_id = v.partition(SEP)
+        other = states.get(table_name)
+        if other is None:
+            continue
+        if table_name not in live:
+            pk = other.keys.get(tuple(other.table.primary_key))
+            live[table_name] = set(pk.arrays()[0].to_pylist()) if pk else set()
+        if row_id.replace("|", SEP) in live[table_name]:
+            report.add(ValidationError("retired-id", t.name, t.display_path, int(lines[i]), column, rule["id"],
+                                       row_id, "not-reused",
+                                       f"this ID was retired and is in use again in table '{table_name}'",
+                                       "give the new row a new ID; retired IDs are never reused"))

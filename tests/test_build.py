@@ -23,7 +23,7 @@ def _tree(folder):
 def built(project, run):
     result = run("build")
     assert result.exit_code == 0, result.output
-    assert result.output == "published dist/0.1.0 (11 tables, 15 rows)\n"
+    assert result.output == "published dist/0.1.0 (12 tables, 15 rows)\n"
     return project / "dist" / "0.1.0"
 
 
@@ -44,7 +44,7 @@ def test_frictionless_accepts_the_release(built):
 def test_datapackage_describes_every_file(built):
     desc = json.loads((built / "datapackage.json").read_text())
     assert desc["version"] == "0.1.0" and desc["created"] == "2026-11-28T00:00:00Z"
-    assert len(desc["resources"]) == 33
+    assert len(desc["resources"]) == 36
     for res in desc["resources"]:
         data = (built / res["path"]).read_bytes()
         size = res.get("bytes", res.get("x-bytes"))
@@ -131,7 +131,7 @@ def test_two_builds_in_different_folders_are_byte_identical(tmp_path, run, monke
 def test_rebuild_is_a_no_op(built, run):
     before = _tree(built)
     result = run("build")
-    assert result.output == "dist/0.1.0 is up to date (11 tables, 15 rows)\n"
+    assert result.output == "dist/0.1.0 is up to date (12 tables, 15 rows)\n"
     assert _tree(built) == before
 
 

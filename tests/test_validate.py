@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import append, replace
 
-VALID = "valid: 11 tables, 15 rows, no errors\n"
+VALID = "valid: 12 tables, 15 rows, no errors\n"
 SRC = 'src-mfa-ee-cyber-diplomacy,"§ x, para 1"'
 
 
@@ -25,7 +25,7 @@ def test_enum_error_names_file_line_column_value_rule_and_hint(project, run):
     first = result.output.splitlines()[0]
     assert first.startswith("raw/events.csv:2:3: constraint-error [enum] kind = 'meetng': not one of the allowed values:")
     assert first.endswith("(did you mean 'meeting'?)")
-    assert result.output.splitlines()[-1] == "invalid: 1 error in 11 tables, 15 rows"
+    assert result.output.splitlines()[-1] == "invalid: 1 error in 12 tables, 15 rows"
 
 
 @pytest.mark.parametrize(

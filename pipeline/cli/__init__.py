@@ -7,6 +7,7 @@ import sys
 import click
 
 from pipeline.cli.build import build
+from pipeline.cli.release import diff, release, verify
 from pipeline.cli.validate import validate
 
 
@@ -21,6 +22,9 @@ def cli() -> None:
 
 cli.add_command(validate)
 cli.add_command(build)
+cli.add_command(diff)
+cli.add_command(release)
+cli.add_command(verify)
 
 
 def main() -> None:
