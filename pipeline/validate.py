@@ -57,7 +57,7 @@ def _needed_keys(package: Package) -> dict[str, set]:
                 need[t.name].add((f.name,))
                 for other in package.tables:  # any table may be referenced, by its primary key
                     if other.primary_key:
-                        need[other.name].add(tuple(other.table.primary_key) if hasattr(other, "table") else tuple(other.primary_key))
+                        need[other.name].add(tuple(other.primary_key))
         for fk in t.foreign_keys:
             need[t.name].add(tuple(fk.fields))
             need[fk.resource].add(tuple(fk.ref_fields))
