@@ -126,6 +126,31 @@ def _unreleased_message(version: str, differ: list[str], released: Path, rebuilt
     return msg
 
 
+COUNTS_START = "<!-- counts:start -->"
+COUNTS_END = "<!-- counts:end -->"
+
+
+def refresh_readme_counts(readme: Path, package: Package, version: str, counts: dict[str, int]) -> bool:
+    """Rewrite the row counts between the markers in the project README (numbers from the build,
+    never typed by hand). Returns True when the file changed."""
+    if not readme.exists():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(COUNTS_START), text.find(COUNTS_END)
+    if start < 0 or end < start:
+        return False
+    lines = [COUNTS_START, f"Rows per table in release {version} (written by `cyberdip build`):", "",
+             "| table | rows | what it holds |", "|---|---|---|"]
+    for t in package.tables:
+        lines.append(f"| `{t.name}` | {counts.get(t.name, 0)} | {t.title} |")
+    lines.append(f"| **total** | {sum(counts.values())} | |")
+    new = text[:start] + "\n".join(lines) + "\n" + text[end:]
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+        return True
+    return False
+
+
 def write_checksums(folder: Path) -> None:
     lines = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):

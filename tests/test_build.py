@@ -160,3 +160,12 @@ def test_a_released_version_is_never_rewritten(built, project, run):
     assert "version 0.1.0 is already released" in result.stderr
     assert "csv/events.csv" in result.stderr
     assert _tree(built) == before
+
+
+def test_build_writes_the_row_counts_into_the_readme(project, run):
+    readme = project / "README.md"
+    readme.write_text("# x\n\n<!-- counts:start -->\nSTALE\n<!-- counts:end -->\n\nrest\n")
+    assert run("build").exit_code == 0
+    text = readme.read_text()
+    assert "| `actors` | 6 | Actors |" in text and "| **total** | 15 | |" in text
+    assert "STALE" not in text and text.endswith("<!-- counts:end -->\n\nrest\n")

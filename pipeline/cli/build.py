@@ -26,6 +26,7 @@ def build(dist_dir: Path | None, fmt: str, max_errors: int) -> None:
     (exit 1) or any failure (exit 2) dist/ is left as it was.
     """
     from pipeline.build import build as run_build
+    from pipeline.build import refresh_readme_counts
     from pipeline.errors import RENDERERS, Report
     from pipeline.project import find_root
     from pipeline.schema import load_project
@@ -38,6 +39,8 @@ def build(dist_dir: Path | None, fmt: str, max_errors: int) -> None:
         click.echo(RENDERERS[fmt](report), nl=False)
         click.echo("nothing was published", err=True)
         sys.exit(1)
+    if dist_dir is None:
+        refresh_readme_counts(root / "README.md", package, result.version, result.counts)
     rows = sum(result.counts.values())
     where = result.path.relative_to(Path.cwd()) if result.path.is_relative_to(Path.cwd()) else result.path
     if result.status == "unchanged":

@@ -104,6 +104,9 @@ def release(bump: str, reason: str | None, date: str | None) -> None:
             click.echo(f"refused: {e}", err=True)
             sys.exit(1)
         raise
+    from pipeline.build import refresh_readme_counts
+
+    refresh_readme_counts(root / "README.md", package, plan.version, result.counts)
     name = package.metadata["name"]
     zip_path = zip_release(root / "dist", name, plan.version, created)
     update_index(root / "dist", name, plan.version, created, result.counts, zip_path)

@@ -103,7 +103,12 @@ class Site:
             undefined=jinja2.StrictUndefined,
         )
         self.env.filters["text"] = cell_text
+        self.licences = [{"name": lic.get("name", ""), "title": lic.get("title") or lic.get("name", ""),
+                          "path": lic.get("path", "")} for lic in self.meta.get("licenses", [])]
         self.env.globals.update(period=period, site=self)
+        self.meta_view = {"name": self.meta["name"], "title": self.meta.get("title") or self.meta["name"],
+                          "version": str(self.meta.get("version", "")),
+                          "description": self.meta.get("description", "")}
 
     # --- links -------------------------------------------------------------------------------
     def actor_href(self, actor_id: str, root: str) -> str:
@@ -168,7 +173,7 @@ class Site:
     # --- pages -------------------------------------------------------------------------------
     def render(self, out: Path, rel: str, template: str, **context) -> None:
         root = "../" * rel.count("/")
-        html = self.env.get_template(template).render(root=root, meta=self.meta, **context)
+        html = self.env.get_template(template).render(root=root, meta=self.meta_view, **context)
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8", newline="\n")
@@ -200,7 +205,7 @@ class Site:
         year = created[:4]
         authors = ", ".join(c.get("title", "") for c in meta.get("contributors", []) if c.get("title"))
         title = meta.get("title", meta["name"])
-        lic = meta.get("licenses", [{}])[0] if meta.get("licenses") else {}
+        lic = self.licences[0] if self.licences else None
         cite = f"{authors or title} ({year}). {title}, version {meta['version']} [data set]."
         if meta.get("homepage"):
             cite += f" {meta['homepage']}"
