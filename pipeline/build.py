@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.errors import Report, UsageError
 from pipeline.publish import descriptor, dictionary, typed, writers
+from pipeline.publish.extras import write_extras
 from pipeline.schema import Package
 from pipeline.validate import validate_package
 
@@ -87,11 +88,13 @@ def write_release(package: Package, states: dict, out: Path, changelog: Path | N
         (out / sub).mkdir(parents=True)
     counts = {}
     sources = []
+    typed_tables = {}
     for table in package.tables:
         if progress:
             progress(table.name)
         t = typed.typed_table(table, states[table.name].typed, meta)
         counts[table.name] = t.num_rows
+        typed_tables[table.name] = t
         writers.write_csv(table.path, out / "csv" / f"{table.name}.csv")
         writers.write_parquet(t, out / "parquet" / f"{table.name}.parquet")
         writers.write_json(t, out / "json" / f"{table.name}.json", meta["name"], version, table.name)
@@ -105,6 +108,7 @@ def write_release(package: Package, states: dict, out: Path, changelog: Path | N
         shutil.copyfile(changelog, out / "CHANGELOG.md")
     if changes is not None and changes.exists():
         shutil.copyfile(changes, out / "changes.json")
+    write_extras(package, typed_tables, out, counts, progress)  # site/, .sqlite, .xlsx
     write_checksums(out)
     return counts
 
@@ -158,9 +162,16 @@ def write_checksums(folder: Path) -> None:
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _labelled(progress, step: str):
+    """progress(name) -> progress("<step> <name>"), so one callback can tell the steps apart."""
+    return (lambda name: progress(f"{step} {name}")) if progress else None
+
+
 def build(package: Package, root: Path, dist: Path, report: Report, progress=None) -> BuildResult | None:
-    """Validate and publish. Returns None (and fills the report) when the data is invalid."""
-    report, states = validate_package(package, report, keep_typed=True, progress=progress)
+    """Validate and publish. Returns None (and fills the report) when the data is invalid.
+    progress, if given, is called with "validate <table>", then "publish <table>" and
+    "publish sqlite|xlsx|site" as each step starts."""
+    report, states = validate_package(package, report, keep_typed=True, progress=_labelled(progress, "validate"))
     if not report.valid:
         return None
     version = str(package.metadata["version"])
@@ -172,7 +183,8 @@ def build(package: Package, root: Path, dist: Path, report: Report, progress=Non
             tmp = dist / f".tmp-{version}-{os.getpid()}"
             try:
                 counts = write_release(package, states, tmp, changelog=root / "CHANGELOG.md",
-                                       changes=root / "changes" / f"{version}.json", progress=progress)
+                                       changes=root / "changes" / f"{version}.json",
+                                       progress=_labelled(progress, "publish"))
                 if target.exists():
                     differ = same_tree(target, tmp)
                     if not differ:

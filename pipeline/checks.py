@@ -94,7 +94,19 @@ class CellChecker:
         else:
             ok = present
         self._constraints(field, col, typed, ok, batch, column)
+        self._strict(field, col, ok, batch, column)
         return typed
+
+    def _strict(self, field: Field, col, ok, batch: Batch, column) -> None:
+        from pipeline import strict
+
+        if self.table.strict_text and field.type in ("string", "any"):
+            for mask, rule, message, hint in strict.text_problems(col, ok):
+                self.emit(mask, batch, field, column, "constraint-error", rule, message, hint)
+        if field.not_after:
+            self.emit(strict.after(col, ok, field.not_after), batch, field, column, "constraint-error",
+                      "not-after", f"lies after {field.not_after[:10]}, the date of this release",
+                      "a past event cannot be dated after the data's as-of date; check the year")
 
     def _cast(self, field: Field, col: pa.Array, present: pa.Array):
         t = field.type

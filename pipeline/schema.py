@@ -29,6 +29,7 @@ class Field:
     constraints: dict = field(default_factory=dict)
     format: str | None = None
     x_check: str | None = None
+    not_after: str | None = None  # a date (YYYY-MM-DD): values must not lie after it
     true_values: tuple = ("true", "True", "TRUE", "1")
     false_values: tuple = ("false", "False", "FALSE", "0")
 
@@ -60,6 +61,7 @@ class Table:
     rules: list[dict] = field(default_factory=list)
     missing_values: tuple = ("",)
     schema_path: Path | None = None
+    strict_text: bool = False  # whitespace, invisible characters, NFC, formula injection
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -187,6 +189,9 @@ def _field(desc: dict, where: str) -> Field:
         format=desc.get("format"),
         x_check=x_check,
     )
+    not_after = desc.get("x-not-after")
+    if not_after is not None:
+        f.not_after = str(not_after)
     if "trueValues" in desc:
         f.true_values = tuple(desc["trueValues"])
     if "falseValues" in desc:
@@ -290,6 +295,10 @@ def load_project(root: Path, raw_dir: Path | None = None) -> Package:
             raise UsageError(f"{where}: name '{schema.get('name')}' differs from the file name '{name}'")
         table = build_table(name, schema, raw_dir / f"{name}.csv", shared, where)
         table.schema_path = path
+        table.strict_text = bool(meta.get("x-strict-text"))
+        for f in table.fields:
+            if f.not_after == "created":
+                f.not_after = str(meta.get("created", ""))[:10] or None
         tables.append(table)
     _check_references(tables, "schemas/")
     return Package(tables=tables, metadata=meta, descriptor_path=schemas / "package.yaml")
@@ -342,6 +351,10 @@ def load_descriptor(path: Path) -> Package:
         if isinstance(dialect, dict) and dialect.get("delimiter", ",") != ",":
             raise UsageError(f"{rwhere}: only comma-delimited CSV is supported")
         table = build_table(name, schema, csv_path, {}, rwhere, meta=res)
+        table.strict_text = bool(desc.get("x-strict-text"))
+        for f in table.fields:
+            if f.not_after == "created":
+                f.not_after = str(desc.get("created", ""))[:10] or None
         tables.append(table)
     if not tables:
         raise UsageError(f"{where}: the descriptor has no CSV resources to validate")

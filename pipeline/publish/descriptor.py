@@ -37,6 +37,8 @@ def field_descriptor(f) -> dict:
         d["constraints"] = dict(f.constraints)
     if f.x_check:
         d["x-check"] = f.x_check
+    if f.not_after:
+        d["x-not-after"] = f.not_after
     return d
 
 
@@ -69,6 +71,7 @@ def package_descriptor(package: Package, root: Path, sources: list[dict]) -> dic
         "licenses": list(meta.get("licenses", [])),
         "contributors": list(meta.get("contributors", [])),
         "sources": sources,
+        "x-strict-text": meta.get("x-strict-text"),
         "resources": [],
     }
     desc = {k: v for k, v in desc.items() if v is not None}
