@@ -239,16 +239,55 @@ class _LineMap:
         return base + before
 
 
-def _blank_rows(columns: list[pa.Array]) -> np.ndarray | None:
-    """Rows whose every cell is empty (a blank line, or only commas)."""
+def int_numpy(arr: pa.Array) -> np.ndarray:
+    """A null-free integer Arrow array as a numpy view, without the pandas import that
+    Array.to_numpy() triggers in pyarrow."""
+    if isinstance(arr, pa.ChunkedArray):
+        parts = [int_numpy(c) for c in arr.chunks]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=arr.type.to_pandas_dtype())
+    dtype = np.dtype(arr.type.to_pandas_dtype())
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
+
+
+def true_indices(mask) -> np.ndarray:
+    """Positions where a boolean Arrow array is true (null counts as false), as int64 numpy."""
+    import pyarrow.compute as pc
+
+    return int_numpy(pc.indices_nonzero(mask)).astype(np.int64)
+
+
+def _blank_rows(columns: list[pa.Array]):
+    """Rows whose every cell is empty (a blank line, or only commas): a boolean Arrow mask, or None."""
     import pyarrow.compute as pc
 
     blank = None
     for col in columns:
-        empty = pc.equal(col, "")
+        empty = pc.equal(pc.binary_length(col), 0)
         blank = empty if blank is None else pc.and_(blank, empty)
-    arr = np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
-    return arr if arr.any() else None
+        if not pc.any(blank).as_py():
+            return None
+    return blank
+
+
+def _string_bytes(col: pa.Array) -> np.ndarray:
+    """The UTF-8 bytes of a string array's cells, as a numpy view (no copy)."""
+    bufs = col.buffers()
+    if bufs[2] is None or len(col) == 0:
+        return np.zeros(0, dtype=np.uint8)
+    width = np.int64 if pa.types.is_large_string(col.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width, count=col.offset + len(col) + 1)
+    lo, hi = int(offsets[col.offset]), int(offsets[col.offset + len(col)])
+    return np.frombuffer(bufs[2], dtype=np.uint8, count=hi)[lo:]
+
+
+def _may_hold_newline(col: pa.Array) -> bool:
+    data = _string_bytes(col)
+    if not len(data):
+        return False
+    low = int(data.min())  # one SIMD pass; text rarely holds any byte below 0x0B
+    if low > 10:
+        return False
+    return low == 10 or bool((data == 10).any())
 
 
 def _newline_counts(columns: list[pa.Array]) -> np.ndarray | None:
@@ -256,16 +295,29 @@ def _newline_counts(columns: list[pa.Array]) -> np.ndarray | None:
 
     total = None
     for col in columns:
+        if not _may_hold_newline(col):
+            continue
         counts = pc.count_substring(col, "\n")
         total = counts if total is None else pc.add(total, counts)
     if total is None:
         return None
-    arr = total.to_numpy(zero_copy_only=False)
+    arr = int_numpy(total)
     return arr if arr.any() else None
 
 
+_DONE = object()
+
+
 def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> Iterator[Batch]:
-    """Yield the table's rows in batches of string columns. Reports structural errors on the way."""
+    """Yield the table's rows in batches of string columns. Reports structural errors on the way.
+
+    The CSV is parsed on a helper thread, one block ahead of the caller, so that parsing (which
+    releases the GIL) overlaps with the checks the caller runs on the previous batch."""
+    import queue
+    import threading
+
+    import pyarrow.compute as pc
+
     if not scan_bytes(table, report):
         return
     header, header_lines = read_header(table)
@@ -293,13 +345,20 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
                 linemap.add_newlines(np.array([number]), np.array([nl]))
         return "skip"
 
-    def report_dropped(final: bool) -> None:
-        keep = []
+    def take_dropped(final: bool) -> list:
+        """Dropped rows whose line is now known, as (line, cells, text); the rest stay pending."""
+        keep, out = [], []
         for number, actual, text in pending:
             if not final and number is not None and number >= linemap.next_record:
                 keep.append((number, actual, text))
                 continue
             line = int(linemap.lines(np.array([number]))[0]) if number is not None else None
+            out.append((line, actual, text))
+        pending[:] = keep
+        return out
+
+    def report_dropped(dropped: list) -> None:
+        for line, actual, text in dropped:
             if actual <= 1 and text.strip() == "":
                 _err(report, table, "blank-row", "structure", "the row is empty", line=line,
                      hint="delete the empty line")
@@ -311,7 +370,6 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
                 _err(report, table, "missing-cell", "structure",
                      f"the row has {actual} cells, the header has {width}", line=line, column=actual + 1,
                      value=text[:200])
-        pending[:] = keep
 
     read_options = pacsv.ReadOptions(column_names=parser_names, skip_rows=1, block_size=block_size, use_threads=False)
     parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
@@ -322,36 +380,80 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
         null_values=[],
         check_utf8=False,  # scan_bytes has checked the whole file
     )
+    handoff: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce(reader) -> None:
+        # Only this thread touches linemap and pending while the file is read.
+        try:
+            for rb in reader:
+                if stop.is_set():
+                    return
+                n = rb.num_rows
+                if not n:
+                    continue
+                records = linemap.assign(n)
+                counts = _newline_counts([rb.column(i) for i in range(width)])
+                if counts is not None:
+                    linemap.add_newlines(records, counts)
+                dropped = take_dropped(final=False)
+                if not put((rb, linemap.lines(records), dropped)):
+                    return
+            put((None, None, take_dropped(final=True)))
+            put(_DONE)
+        except BaseException as e:  # handed to the caller's thread and raised there
+            put(e)
+
+    worker = None
     try:
         reader = pacsv.open_csv(table.path, read_options=read_options, parse_options=parse_options,
                                 convert_options=convert_options)
-        for rb in reader:
-            n = rb.num_rows
-            if not n:
+        worker = threading.Thread(target=produce, args=(reader,), name=f"csv-{table.name}", daemon=True)
+        worker.start()
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            rb, lines, dropped = item
+            report_dropped(dropped)
+            if rb is None:
                 continue
-            records = linemap.assign(n)
-            counts = _newline_counts([rb.column(i) for i in range(width)])
-            if counts is not None:
-                linemap.add_newlines(records, counts)
-            report_dropped(final=False)
-            lines = linemap.lines(records)
             blank = _blank_rows([rb.column(i) for i in range(width)])
             if blank is not None:
-                for line in lines[blank].tolist():
+                for line in lines[true_indices(blank)].tolist():
                     _err(report, table, "blank-row", "structure", "the row is empty", line=int(line),
                          hint="delete the empty line")
-                keep = pa.array(~blank)
+                keep = pc.invert(blank)
                 rb = rb.filter(keep)
-                lines = lines[~blank]
+                lines = lines[true_indices(keep)]
                 if not rb.num_rows:
                     continue
             columns = {name: rb.column(i) for name, i in positions.items()}
             yield Batch(columns=columns, lines=lines)
-        report_dropped(final=True)
     except pa.ArrowInvalid as e:
         line = _locate_parse_error(table)
         _err(report, table, "source-error", "csv", f"the CSV text cannot be parsed: {_arrow_message(e)}",
              line=line, hint="check for an unclosed double quote")
+    finally:
+        if worker is not None:
+            stop.set()
+            while worker.is_alive():
+                try:
+                    handoff.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            worker.join()
 
 
 def _arrow_message(e: Exception) -> str:

@@ -394,7 +394,7 @@ class Site:
                 role = "member"
             else:
                 continue
-            c = cells.setdefault((state, pid), {"role": "member", "facts": []})
+            c = cells.setdefault((state, pid), {"role": "member", "facts": [], "process": pid})
             if role == "chair":
                 c["role"] = "chair"
             who = "" if sid == state else f"{self.actor_name(sid)}: "
@@ -411,8 +411,9 @@ class Site:
         for a in processes:
             aid = a["actor_id"]
             years = re.findall(r"\d{4}", aid)
-            short = ("GGE" if aid.startswith("un-gge-") else "OEWG") + (" " + "–".join(years) if years else "")
-            cols.append({"id": aid, "name": self.actor_name(aid), "short": short, "href": self.actor_href(aid, ""),
+            short = "GGE" if aid.startswith("un-gge-") else "OEWG"
+            cols.append({"id": aid, "name": self.actor_name(aid), "short": short, "years": "–".join(years),
+                         "href": self.actor_href(aid, ""),
                          "count": sum(1 for s in states if (s, aid) in cells)})
         rows = [{"id": s, "name": self.actor_name(s), "href": self.actor_href(s, ""),
                  "cells": [cells.get((s, c["id"])) for c in cols]} for s in states]
