@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import Report, ValidationError
-from pipeline.readcsv import Batch
+from pipeline.readcsv import Batch, true_indices
 from pipeline.schema import Field, Table
 
 INTEGER_RE = r"^[+-]?[0-9]{1,18}$"
@@ -31,7 +31,9 @@ def country_codes(kind: str) -> pa.Array:
 
 
 def _np(mask) -> np.ndarray:
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.zeros(len(mask), dtype=bool)
+    out[true_indices(mask)] = True
+    return out
 
 
 def _fill(mask) -> pa.Array:
@@ -40,33 +42,61 @@ def _fill(mask) -> pa.Array:
 
 def real_dates(text: pa.Array) -> pa.Array:
     """True where a YYYY-MM-DD string is a date that exists (no 30 February, no month 13)."""
-    parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls 2021-02-30 over to 2021-03-02; a real date survives the round trip unchanged.
-    back = pc.strftime(parsed, format="%Y-%m-%d")
-    return _fill(pc.equal(back, text))
+    return _real_dates(text, _fill(pc.match_substring_regex(text, DATE_RE)))[0]
+
+
+def _real_dates(text: pa.Array, shaped: pa.Array):
+    """(real, parsed): real is True where text, already known to be shaped YYYY-MM-DD where
+    `shaped` is True, names a date that exists; parsed is the timestamp (null where not real)."""
+    safe = pc.if_else(shaped, text, "2000-01-01")
+    parsed = pc.strptime(safe, format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2021-02-30 over to 2021-03-02: a real date keeps the month and day it was written with.
+    month = pc.cast(pc.utf8_slice_codeunits(safe, 5, 7), pa.int64())
+    day = pc.cast(pc.utf8_slice_codeunits(safe, 8, 10), pa.int64())
+    same = pc.and_(pc.equal(pc.month(parsed), month), pc.equal(pc.day(parsed), day))
+    real = pc.and_(shaped, _fill(same))
+    return real, parsed
 
 
 def partial_dates_ok(text: pa.Array) -> pa.Array:
     """True where YYYY, YYYY-MM or YYYY-MM-DD names a real year, month or day."""
     shape = _fill(pc.match_substring_regex(text, PARTIAL_DATE_RE))
-    length = pc.utf8_length(text)
+    length = pc.binary_length(text)
     padded = pc.if_else(pc.equal(length, 4), pc.binary_join_element_wise(text, "01-01", "-"),
                         pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(text, "01", "-"), text))
-    return pc.and_(shape, real_dates(padded))
+    return _real_dates(padded, shape)[0]
+
+
+def _missing_mask(col: pa.Array, missing_values) -> pa.Array:
+    if tuple(missing_values) == ("",):
+        return pc.equal(pc.binary_length(col), 0)
+    return pc.is_in(col, value_set=pa.array(list(missing_values), pa.string()))
+
+
+def _null_where(col: pa.Array, missing: pa.Array, present: pa.Array) -> pa.Array:
+    """col with null where missing is true; shares col's text buffers (no copy of the cells)."""
+    if not pc.any(missing).as_py():
+        return col
+    if (isinstance(col, pa.StringArray) and col.null_count == 0 and present.null_count == 0
+            and col.offset == 0 and present.offset == 0):
+        bufs = col.buffers()
+        return pa.Array.from_buffers(col.type, len(col), [present.buffers()[1], bufs[1], bufs[2]])
+    return pc.if_else(present, col, pa.scalar(None, col.type))
 
 
 class CellChecker:
     """Checks one field's column of one batch; emits errors into the report."""
 
-    def __init__(self, table: Table, report: Report):
+    def __init__(self, table: Table, report: Report, typed: bool = True):
         self.table = table
         self.report = report
+        self.typed = typed  # False: text fields need no typed column (validation only)
 
     def emit(self, mask, batch: Batch, field: Field, column: int | None, type_: str, rule: str,
              message, hint=None) -> None:
-        idx = np.nonzero(_np(mask))[0]
-        if not len(idx):
+        if not pc.any(mask).as_py():
             return
+        idx = true_indices(mask)
         room = self.report.room()
         col = batch.columns.get(field.name)
         for i in idx[:room].tolist():
@@ -83,11 +113,11 @@ class CellChecker:
     def check(self, field: Field, batch: Batch, column: int | None) -> pa.Array:
         """Run every cell rule of the field; return the typed column (null where missing or invalid)."""
         col = batch.columns[field.name]
-        missing = pc.is_in(col, value_set=pa.array(list(self.table.missing_values), pa.string()))
+        missing = _missing_mask(col, self.table.missing_values)
         present = pc.invert(missing)
         if field.required:
             self.emit(missing, batch, field, column, "constraint-error", "required", "a value is required")
-        typed, bad = self._cast(field, col, present)
+        typed, bad = self._cast(field, col, present, missing)
         if bad is not None:
             self.emit(bad, batch, field, column, "type-error", field.type, _type_message(field))
             ok = pc.and_(present, pc.invert(bad))
@@ -108,10 +138,14 @@ class CellChecker:
                       "not-after", f"lies after {field.not_after[:10]}, the date of this release",
                       "a past event cannot be dated after the data's as-of date; check the year")
 
-    def _cast(self, field: Field, col: pa.Array, present: pa.Array):
+    def _cast(self, field: Field, col: pa.Array, present: pa.Array, missing: pa.Array | None = None):
         t = field.type
         if t in ("string", "any"):
-            return pc.if_else(present, col, pa.scalar(None, pa.string())), None
+            if not self.typed:
+                return None, None
+            if missing is None:
+                missing = pc.invert(present)
+            return _null_where(col, missing, present), None
         if t == "boolean":
             is_true = pc.is_in(col, value_set=pa.array(list(field.true_values)))
             is_false = pc.is_in(col, value_set=pa.array(list(field.false_values)))
@@ -121,8 +155,9 @@ class CellChecker:
         pattern = {"integer": INTEGER_RE, "number": NUMBER_RE, "date": DATE_RE, "year": YEAR_RE,
                    "datetime": DATETIME_RE}[t]
         good = _fill(pc.match_substring_regex(col, pattern))
+        parsed = None
         if t == "date":
-            good = pc.and_(good, real_dates(col))
+            good, parsed = _real_dates(col, good)
         bad = pc.and_(present, pc.invert(good))
         safe = pc.if_else(good, col, pa.scalar(None, pa.string()))
         if t in ("integer", "year"):
@@ -130,7 +165,7 @@ class CellChecker:
         elif t == "number":
             typed = pc.cast(safe, pa.float64())
         elif t == "date":
-            typed = pc.cast(pc.strptime(safe, format="%Y-%m-%d", unit="s"), pa.date32())
+            typed = pc.cast(pc.if_else(good, parsed, pa.scalar(None, parsed.type)), pa.date32())
         else:
             typed = pc.strptime(pc.replace_substring(safe, "Z", ""), format="%Y-%m-%dT%H:%M:%S", unit="s")
         return typed, bad
@@ -152,7 +187,11 @@ class CellChecker:
             self.emit(pc.and_(ok, pc.invert(matches)), batch, field, column, "constraint-error", "pattern",
                       f"does not match the pattern {c['pattern']}", _pattern_hint)
         if ("minLength" in c or "maxLength" in c) and field.type in ("string", "any"):
-            length = pc.utf8_length(col)
+            nbytes = pc.binary_length(col)
+            # A cell of n bytes holds between n/4 and n characters: count characters only when needed.
+            need_max = "maxLength" in c and pc.any(pc.greater(nbytes, c["maxLength"])).as_py()
+            need_min = "minLength" in c and pc.any(pc.less(nbytes, 4 * c["minLength"])).as_py()
+            length = pc.utf8_length(col) if need_max or need_min else nbytes
             if "minLength" in c:
                 self.emit(pc.and_(ok, pc.less(length, c["minLength"])), batch, field, column, "constraint-error",
                           "minLength", f"shorter than the minimum length {c['minLength']}")

@@ -365,11 +365,11 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
             elif actual > width:
                 _err(report, table, "extra-cell", "structure",
                      f"the row has {actual} cells, the header has {width}", line=line, column=width + 1,
-                     value=text[:200])
+                     value=text[:200], hint=_quote_hint(text, extra=True))
             else:
                 _err(report, table, "missing-cell", "structure",
                      f"the row has {actual} cells, the header has {width}", line=line, column=actual + 1,
-                     value=text[:200])
+                     value=text[:200], hint=_quote_hint(text))
 
     read_options = pacsv.ReadOptions(column_names=parser_names, skip_rows=1, block_size=block_size, use_threads=False)
     parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
@@ -454,6 +454,14 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
                 except queue.Empty:
                     pass
             worker.join()
+
+
+def _quote_hint(text: str, extra: bool = False) -> str | None:
+    if text.count('"') % 2:
+        return "an odd number of double quotes: check for an unclosed quote"
+    if extra and '"' not in text:
+        return "a cell that contains a comma must be in double quotes"
+    return None
 
 
 def _arrow_message(e: Exception) -> str:

@@ -98,6 +98,15 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases: a few lines of aliases can expand to billions of nodes (a 'YAML bomb')."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("aliases (*name) are not allowed in descriptors")
+        return super().compose_node(parent, index)
+
+
 def _read_mapping(path: Path) -> dict:
     try:
         raw = path.read_bytes()
@@ -112,7 +121,7 @@ def _read_mapping(path: Path) -> dict:
         if path.suffix == ".json":
             data = json.loads(text)
         else:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
     except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as e:
         raise UsageError(f"{_display(path)}: not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {e}") from None
     except RecursionError:

@@ -11,9 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.checks import PARTIAL_DATE_RE, CellChecker
+from pipeline.checks import PARTIAL_DATE_RE, CellChecker, _missing_mask, _null_where
 from pipeline.errors import Report, UsageError, ValidationError
-from pipeline.readcsv import BLOCK_SIZE, Batch, read_batches
+from pipeline.readcsv import BLOCK_SIZE, Batch, int_numpy, read_batches, true_indices
 from pipeline.schema import Package, Table
 
 SEP = "\x1f"  # joins the parts of a composite key
@@ -43,9 +43,12 @@ class TableState:
     typed: list = field(default_factory=list)  # typed record batches, when kept
     rows: int = 0
     complete: bool = True  # False when a needed column was missing from the file
+    fk_checked: set = field(default_factory=set)  # foreign keys (by position) checked batch by batch
 
 
-def _needed_keys(package: Package) -> dict[str, set]:
+def _needed_keys(package: Package, fk_children: bool = True) -> dict[str, set]:
+    """Key columns to keep for the checks at the end. fk_children=False leaves out the referring
+    side of foreign keys (kept only when the referenced table is not read first)."""
     need: dict[str, set] = {t.name: set() for t in package.tables}
     for t in package.tables:
         if t.primary_key:
@@ -59,7 +62,8 @@ def _needed_keys(package: Package) -> dict[str, set]:
                     if other.primary_key:
                         need[other.name].add(tuple(other.primary_key))
         for fk in t.foreign_keys:
-            need[t.name].add(tuple(fk.fields))
+            if fk_children:
+                need[t.name].add(tuple(fk.fields))
             need[fk.resource].add(tuple(fk.ref_fields))
         for rule in t.rules:
             if rule["rule"] == "no-cycle":
@@ -75,14 +79,14 @@ def _key_values(batch: Batch, names: tuple, missing_values) -> pa.Array | None:
     cols = [batch.columns.get(n) for n in names]
     if any(c is None for c in cols):
         return None
-    missing = pa.array(list(missing_values), pa.string())
     if len(cols) == 1:
         col = cols[0]
-        return pc.if_else(pc.is_in(col, value_set=missing), pa.scalar(None, pa.string()), col)
+        m = _missing_mask(col, missing_values)
+        return _null_where(col, m, pc.invert(m))
     # A composite key with any part missing is no key at all (null), as Table Schema treats it.
     any_missing = None
     for c in cols:
-        m = pc.is_in(c, value_set=missing)
+        m = _missing_mask(c, missing_values)
         any_missing = m if any_missing is None else pc.or_(any_missing, m)
     joined = pc.binary_join_element_wise(*cols, SEP)
     return pc.if_else(any_missing, pa.scalar(None, pa.string()), joined)
@@ -91,30 +95,83 @@ def _key_values(batch: Batch, names: tuple, missing_values) -> pa.Array | None:
 def validate_package(package: Package, report: Report | None = None, keep_typed: bool = False,
                      block_size: int = BLOCK_SIZE, progress=None) -> tuple[Report, dict[str, TableState]]:
     report = report or Report()
-    need = _needed_keys(package)
+    need = _needed_keys(package, fk_children=False)
     states: dict[str, TableState] = {}
+    parent_sets: dict = {}
     for table in package.tables:
         if progress:
             progress(table.name)
         state = TableState(table)
+        # A foreign key into a table already read is checked batch by batch, against that table's
+        # set of keys; only the other foreign keys keep their values for the end.
+        immediate = []
+        keep = set(need[table.name])
+        for i, fk in enumerate(table.foreign_keys):
+            parent = states.get(fk.resource)
+            if parent is not None and fk.resource != table.name:
+                pk = parent.keys.get(tuple(fk.ref_fields))
+                if pk is None or not parent.complete and not parent.rows:
+                    state.fk_checked.add(i)  # nothing to check against, as at the end
+                    continue
+                immediate.append((i, fk, _ParentSet(parent_sets, fk, pk)))
+                state.fk_checked.add(i)
+            else:
+                keep.add(tuple(fk.fields))
         states[table.name] = state
-        for names in need[table.name]:
+        for names in keep:
             state.keys[names] = KeyColumn()
         if not table.path.is_file():
             raise UsageError(f"{table.display_path}: the CSV file of table '{table.name}' does not exist")
-        _validate_table(table, state, report, keep_typed, block_size)
+        _validate_table(table, state, report, keep_typed, block_size, immediate)
         report.tables[table.name] = state.rows
     _check_keys(package, states, report)
     return report, states
 
 
-def _validate_table(table: Table, state: TableState, report: Report, keep_typed: bool, block_size: int) -> None:
-    checker = CellChecker(table, report)
+class _ParentSet:
+    """The distinct keys of a table already read, built on first use and shared between tables."""
+
+    def __init__(self, cache: dict, fk, pk: KeyColumn):
+        self.cache, self.key, self.pk = cache, (fk.resource, tuple(fk.ref_fields)), pk
+
+    def values(self) -> pa.Array:
+        if self.key not in self.cache:
+            vals = self.pk.values
+            if not vals:
+                self.cache[self.key] = pa.array([], pa.string())
+            else:
+                self.cache[self.key] = pc.unique(pc.drop_null(pa.chunked_array(vals, pa.string())))
+        return self.cache[self.key]
+
+    def candidates(self) -> list:
+        key = ("candidates",) + self.key
+        if key not in self.cache:
+            parent = self.values()
+            self.cache[key] = parent.to_pylist() if len(parent) <= 20000 else []
+        return self.cache[key]
+
+
+def _check_fk_batch(table: Table, fk, parent: _ParentSet, values: pa.Array, lines: np.ndarray,
+                    report: Report, column: int) -> None:
+    missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=parent.values())))
+    if not pc.any(missing).as_py():
+        return
+    idx = true_indices(missing)
+    candidates = parent.candidates()
+    label = ", ".join(fk.fields)
+    _report_rows(report, table, idx, values, lines, "foreign-key", "foreign-key",
+                 f"no row of '{fk.resource}' has {'/'.join(fk.ref_fields)} equal to this value",
+                 field=label, column=column, hint=lambda i, v: _did_you_mean(v, candidates))
+
+
+def _validate_table(table: Table, state: TableState, report: Report, keep_typed: bool, block_size: int,
+                    immediate=()) -> None:
+    checker = CellChecker(table, report, typed=keep_typed)
     batches_seen = False
+    colnums = {name: i + 1 for i, name in enumerate(table.field_names)}
     for batch in read_batches(table, report, block_size=block_size):
         batches_seen = True
         state.rows += len(batch)
-        colnums = {name: i + 1 for i, name in enumerate(table.field_names)}
         typed = {}
         for f in table.fields:
             if f.name in batch.columns:
@@ -126,8 +183,15 @@ def _validate_table(table: Table, state: TableState, report: Report, keep_typed:
                 state.complete = False
                 continue
             keycol.add(values, batch.lines)
+        for _, fk, parent in immediate:
+            values = _key_values(batch, tuple(fk.fields), table.missing_values)
+            if values is None:
+                state.complete = False
+                continue
+            _check_fk_batch(table, fk, parent, values, batch.lines, report, colnums[fk.fields[0]])
         if keep_typed:
-            arrays = [typed.get(f.name, pa.nulls(len(batch), pa.string())) for f in table.fields]
+            arrays = [typed[f.name] if typed.get(f.name) is not None else pa.nulls(len(batch), pa.string())
+                      for f in table.fields]
             state.typed.append(pa.RecordBatch.from_arrays(arrays, names=table.field_names))
     if not batches_seen:
         state.complete = state.complete and table.path.exists()
@@ -198,18 +262,26 @@ def _report_rows(report: Report, table: Table, idx: np.ndarray, values, lines, t
 
 
 def _duplicates(values: pa.ChunkedArray, lines: np.ndarray):
-    """Rows whose key already appeared on an earlier line: (keys, lines, lines of first appearance)."""
-    t = pa.table({"k": values, "l": pa.array(lines, pa.int64())})
-    t = t.filter(pc.is_valid(t["k"]))
-    if t.num_rows == 0:
+    """Rows whose key already appeared on an earlier line: (keys, lines, lines of first appearance).
+    One hash pass (dictionary encoding) answers the usual case, no duplicates; only when there are
+    some are their positions worked out."""
+    present = len(values) - values.null_count
+    if present == 0:
         return None
-    counts = t.group_by("k").aggregate([("l", "min"), ("l", "count")])
-    dups = counts.filter(pc.greater(counts["l_count"], 1))
-    if dups.num_rows == 0:
+    encoded = pc.dictionary_encode(values)
+    distinct = len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0
+    if distinct == present:
         return None
-    joined = t.join(dups.select(["k", "l_min"]), keys="k")
-    joined = joined.filter(pc.not_equal(joined["l"], joined["l_min"])).sort_by([("l", "ascending")])
-    return joined["k"], joined["l"].to_numpy(), joined["l_min"].to_numpy()
+    codes = np.concatenate([int_numpy(pc.fill_null(c.indices, -1)) for c in encoded.chunks])
+    rows = np.nonzero(codes >= 0)[0]
+    _, first = np.unique(codes[rows], return_index=True)  # first occurrence of each distinct key
+    first_row = np.empty(distinct, dtype=np.int64)
+    first_row[codes[rows[first]]] = rows[first]
+    earlier = first_row[codes[rows]]
+    dup = rows[earlier != rows]  # ascending, hence in line order
+    if not len(dup):
+        return None
+    return values.take(pa.array(dup)), lines[dup], lines[first_row[codes[dup]]]
 
 
 def _check_keys(package: Package, states: dict[str, TableState], report: Report) -> None:
@@ -236,7 +308,9 @@ def _check_keys(package: Package, states: dict[str, TableState], report: Report)
                              "primary-key" if type_ == "primary-key" else "unique",
                              lambda i, v: f"({label}) repeats the value first used on line {first_lines[i]}",
                              field=label, column=colnums[names[0]] if len(names) == 1 else None)
-        for fk in t.foreign_keys:
+        for i, fk in enumerate(t.foreign_keys):
+            if i in st.fk_checked:
+                continue
             parent = states.get(fk.resource)
             kc = st.keys.get(tuple(fk.fields))
             pk = parent.keys.get(tuple(fk.ref_fields)) if parent else None
@@ -248,7 +322,7 @@ def _check_keys(package: Package, states: dict[str, TableState], report: Report)
             parent_values = pa.chunked_array(pk.values, pa.string()) if pk.values else pa.array([], pa.string())
             parent_set = pc.unique(pc.drop_null(parent_values)) if len(parent_values) else pa.array([], pa.string())
             missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=parent_set)))
-            idx = np.nonzero(np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool))[0]
+            idx = true_indices(missing)
             if len(idx):
                 candidates = parent_set.to_pylist() if len(parent_set) <= 20000 else []
                 label = ", ".join(fk.fields)
@@ -331,7 +405,7 @@ def _check_referenced(t: Table, rule: dict, st: TableState, states, report: Repo
     ids, lines = st.keys[pk].arrays()
     used = pc.unique(pc.drop_null(pa.chunked_array(other.keys[(rule["field"],)].values, pa.string())))
     missing = pc.and_(pc.is_valid(ids), pc.invert(pc.is_in(ids, value_set=used)))
-    idx = np.nonzero(np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool))[0]
+    idx = true_indices(missing)
     _report_rows(report, t, idx, ids, lines, "unreferenced-row", "referenced-by",
                  f"no row of '{rule['resource']}' refers to this row through {rule['field']}",
                  field=pk[0], column=1, hint=rule.get("description"))

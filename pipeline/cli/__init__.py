@@ -8,6 +8,7 @@ import click
 
 from pipeline.cli.build import build
 from pipeline.cli.release import diff, release, verify
+from pipeline.cli.stats import stats
 from pipeline.cli.validate import validate
 
 
@@ -25,6 +26,7 @@ cli.add_command(build)
 cli.add_command(diff)
 cli.add_command(release)
 cli.add_command(verify)
+cli.add_command(stats)
 
 
 def main() -> None:

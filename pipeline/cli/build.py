@@ -16,8 +16,10 @@ from pipeline.cli.common import FORMAT_OPTION, usage_errors
 @FORMAT_OPTION
 @click.option("--max-errors", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Show at most this many errors (all are counted).")
+@click.option("--progress/--no-progress", "show_progress", default=None,
+              help="Show each step and table on stderr. Default: on a terminal, off when piped or under CI.")
 @usage_errors
-def build(dist_dir: Path | None, fmt: str, max_errors: int) -> None:
+def build(dist_dir: Path | None, fmt: str, max_errors: int, show_progress: bool | None) -> None:
     """Validate raw/ and publish dist/<version>/.
 
     Writes CSV, Parquet and JSON for every table, datapackage.json (with sizes, sha256 hashes and
@@ -34,7 +36,14 @@ def build(dist_dir: Path | None, fmt: str, max_errors: int) -> None:
     root = find_root()
     package = load_project(root)
     report = Report(max_errors=max_errors)
-    result = run_build(package, root, dist_dir or root / "dist", report)
+    from pipeline.cli.progress import Progress, wanted
+
+    progress = Progress(2 * len(package.tables) + 3) if wanted(show_progress) else None  # + sqlite, xlsx, site
+    try:
+        result = run_build(package, root, dist_dir or root / "dist", report, progress=progress)
+    finally:
+        if progress:
+            progress.done()
     if result is None:
         click.echo(RENDERERS[fmt](report), nl=False)
         click.echo("nothing was published", err=True)
