@@ -227,3 +227,35 @@ class CliRunnerErr:
         from pipeline.cli import cli
 
         return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+def test_a_package_that_is_not_ours(tmp_path, run):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/groups.csv").write_text("group_id,name\napt28,Fancy Bear\napt29,Cozy Bear\n")
+    (tmp_path / "data/incidents.csv").write_text(
+        "incident_id,group_id,date,victims\n1,apt28,2015-05-01,1\n2,apt30,2016-02-30,x\n")
+    desc = {"name": "incidents", "resources": [
+        {"name": "groups", "path": "data/groups.csv",
+         "schema": {"fields": [{"name": "group_id", "type": "string"}, {"name": "name", "type": "string"}],
+                    "primaryKey": "group_id"}},
+        {"name": "incidents", "path": "data/incidents.csv",
+         "schema": {"fields": [{"name": "incident_id", "type": "integer"}, {"name": "group_id", "type": "string"},
+                               {"name": "date", "type": "date"},
+                               {"name": "victims", "type": "integer", "constraints": {"minimum": 0}}],
+                    "primaryKey": ["incident_id"],
+                    "foreignKeys": [{"fields": "group_id", "reference": {"resource": "groups", "fields": "group_id"}}]}},
+    ]}
+    (tmp_path / "datapackage.json").write_text(json.dumps(desc))
+    result = run("validate", str(tmp_path / "datapackage.json"))
+    assert result.exit_code == 1
+    path = str(tmp_path / "data/incidents.csv")
+    assert result.output.splitlines()[:3] == [
+        f"{path}:3:2: foreign-key [foreign-key] group_id = 'apt30': no row of 'groups' has group_id equal to this value (did you mean 'apt29'?)",
+        f"{path}:3:3: type-error [date] date = '2016-02-30': not a real date of the form YYYY-MM-DD",
+        f"{path}:3:4: type-error [integer] victims = 'x': not an integer (digits only, no thousands separators)",
+    ]
+    lines = result.output.splitlines()
+    assert lines[-1] == "invalid: 3 errors in 2 tables, 4 rows"
+    (tmp_path / "data/incidents.csv").write_text("incident_id,group_id,date,victims\n1,apt28,2015-05-01,1\n")
+    result = run("validate", str(tmp_path))
+    assert result.exit_code == 0 and result.output == "valid: 2 tables, 3 rows, no errors\n"
