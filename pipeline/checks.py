@@ -84,6 +84,24 @@ def _null_where(col: pa.Array, missing: pa.Array, present: pa.Array) -> pa.Array
     return pc.if_else(present, col, pa.scalar(None, col.type))
 
 
+DISTINCT_MIN_ROWS = 4096  # smaller batches are checked cell by cell
+DISTINCT_RATIO = 0.3  # evaluate on distinct values when at most this share of the cells differ
+PROBE_EVERY = 16  # batches between two looks at how much a field's values repeat
+
+
+class _Domain:
+    """The values a rule is evaluated on: the cells themselves, or their distinct values (then
+    `indices` maps every cell to its value and expand() spreads a result back over the cells)."""
+
+    __slots__ = ("values", "indices")
+
+    def __init__(self, values: pa.Array, indices: pa.Array | None):
+        self.values, self.indices = values, indices
+
+    def expand(self, result: pa.Array) -> pa.Array:
+        return result if self.indices is None else pc.take(result, self.indices)
+
+
 class CellChecker:
     """Checks one field's column of one batch; emits errors into the report."""
 
@@ -91,6 +109,8 @@ class CellChecker:
         self.table = table
         self.report = report
         self.typed = typed  # False: text fields need no typed column (validation only)
+        self._distinct: dict[str, bool] = {}  # field -> its values repeat enough to check them once each
+        self._batches: dict[str, int] = {}  # field -> batches seen
 
     def emit(self, mask, batch: Batch, field: Field, column: int | None, type_: str, rule: str,
              message, hint=None) -> None:
@@ -110,6 +130,22 @@ class CellChecker:
         if len(idx) > room:
             self.report.skip(len(idx) - room)
 
+    def _domain(self, field: Field, col: pa.Array) -> _Domain:
+        """Where to evaluate the field's rules: on its distinct values when they are few (IDs of a
+        parent table, dates, codes, enums repeat), else on every cell."""
+        n = len(col)
+        if n < DISTINCT_MIN_ROWS:
+            return _Domain(col, None)
+        # Probe the first batch and every PROBE_EVERY-th after it: encoding costs one hash pass,
+        # which pays off only when values repeat; a field whose values do not is checked cell by cell.
+        seen = self._batches.get(field.name, 0)
+        self._batches[field.name] = seen + 1
+        if seen % PROBE_EVERY and not self._distinct.get(field.name):
+            return _Domain(col, None)
+        encoded = pc.dictionary_encode(col)
+        self._distinct[field.name] = len(encoded.dictionary) <= DISTINCT_RATIO * n
+        return _Domain(encoded.dictionary, encoded.indices)
+
     def check(self, field: Field, batch: Batch, column: int | None) -> pa.Array:
         """Run every cell rule of the field; return the typed column (null where missing or invalid)."""
         col = batch.columns[field.name]
@@ -117,28 +153,37 @@ class CellChecker:
         present = pc.invert(missing)
         if field.required:
             self.emit(missing, batch, field, column, "constraint-error", "required", "a value is required")
-        typed, bad = self._cast(field, col, present, missing)
+        dom = self._domain(field, col) if field.type != "string" or self._string_rules(field) else _Domain(col, None)
+        typed, bad = self._cast(field, col, present, missing, dom)
         if bad is not None:
             self.emit(bad, batch, field, column, "type-error", field.type, _type_message(field))
             ok = pc.and_(present, pc.invert(bad))
         else:
             ok = present
-        self._constraints(field, col, typed, ok, batch, column)
-        self._strict(field, col, ok, batch, column)
+        self._constraints(field, col, typed, ok, batch, column, dom)
+        self._strict(field, col, ok, batch, column, dom)
         return typed
 
-    def _strict(self, field: Field, col, ok, batch: Batch, column) -> None:
+    def _string_rules(self, field: Field) -> bool:
+        c = field.constraints
+        return bool("enum" in c or "pattern" in c or field.x_check or field.not_after or self.table.strict_text)
+
+    def _strict(self, field: Field, col, ok, batch: Batch, column, dom: _Domain | None = None) -> None:
         from pipeline import strict
 
+        dom = dom or _Domain(col, None)
+        everywhere = pc.is_valid(dom.values) if dom.indices is not None else ok
         if self.table.strict_text and field.type in ("string", "any"):
-            for mask, rule, message, hint in strict.text_problems(col, ok):
-                self.emit(mask, batch, field, column, "constraint-error", rule, message, hint)
+            for mask, rule, message, hint in strict.text_problems(dom.values, everywhere):
+                self.emit(pc.and_(ok, dom.expand(mask)), batch, field, column, "constraint-error", rule, message, hint)
         if field.not_after:
-            self.emit(strict.after(col, ok, field.not_after), batch, field, column, "constraint-error",
+            self.emit(pc.and_(ok, dom.expand(strict.after(dom.values, everywhere, field.not_after))), batch, field,
+                      column, "constraint-error",
                       "not-after", f"lies after {field.not_after[:10]}, the date of this release",
                       "a past event cannot be dated after the data's as-of date; check the year")
 
-    def _cast(self, field: Field, col: pa.Array, present: pa.Array, missing: pa.Array | None = None):
+    def _cast(self, field: Field, col: pa.Array, present: pa.Array, missing: pa.Array | None = None,
+              dom: _Domain | None = None):
         t = field.type
         if t in ("string", "any"):
             if not self.typed:
@@ -146,20 +191,21 @@ class CellChecker:
             if missing is None:
                 missing = pc.invert(present)
             return _null_where(col, missing, present), None
+        dom = dom or _Domain(col, None)
+        values = dom.values
         if t == "boolean":
-            is_true = pc.is_in(col, value_set=pa.array(list(field.true_values)))
-            is_false = pc.is_in(col, value_set=pa.array(list(field.false_values)))
-            bad = pc.and_(present, pc.invert(pc.or_(is_true, is_false)))
+            is_true = pc.is_in(values, value_set=pa.array(list(field.true_values)))
+            is_false = pc.is_in(values, value_set=pa.array(list(field.false_values)))
             typed = pc.if_else(is_true, True, pc.if_else(is_false, False, pa.scalar(None, pa.bool_())))
-            return typed, bad
+            bad = pc.and_(present, pc.invert(dom.expand(pc.or_(is_true, is_false))))
+            return dom.expand(typed), bad
         pattern = {"integer": INTEGER_RE, "number": NUMBER_RE, "date": DATE_RE, "year": YEAR_RE,
                    "datetime": DATETIME_RE}[t]
-        good = _fill(pc.match_substring_regex(col, pattern))
+        good = _fill(pc.match_substring_regex(values, pattern))
         parsed = None
         if t == "date":
-            good, parsed = _real_dates(col, good)
-        bad = pc.and_(present, pc.invert(good))
-        safe = pc.if_else(good, col, pa.scalar(None, pa.string()))
+            good, parsed = _real_dates(values, good)
+        safe = pc.if_else(good, values, pa.scalar(None, pa.string()))
         if t in ("integer", "year"):
             typed = pc.cast(safe, pa.int64())
         elif t == "number":
@@ -168,14 +214,16 @@ class CellChecker:
             typed = pc.cast(pc.if_else(good, parsed, pa.scalar(None, parsed.type)), pa.date32())
         else:
             typed = pc.strptime(pc.replace_substring(safe, "Z", ""), format="%Y-%m-%dT%H:%M:%S", unit="s")
-        return typed, bad
+        bad = pc.and_(present, pc.invert(dom.expand(good)))
+        return dom.expand(typed), bad
 
-    def _constraints(self, field: Field, col, typed, ok, batch: Batch, column) -> None:
+    def _constraints(self, field: Field, col, typed, ok, batch: Batch, column, dom: _Domain | None = None) -> None:
         c = field.constraints
+        dom = dom or _Domain(col, None)
         if "enum" in c:
             allowed = c["enum"]
             if field.type in ("string", "any"):
-                inside = pc.is_in(col, value_set=pa.array([str(v) for v in allowed]))
+                inside = dom.expand(pc.is_in(dom.values, value_set=pa.array([str(v) for v in allowed])))
             else:
                 inside = pc.is_in(typed, value_set=pa.array(allowed, typed.type))
             shown = ", ".join(str(v) for v in allowed[:12]) + (", ..." if len(allowed) > 12 else "")
@@ -183,7 +231,7 @@ class CellChecker:
                       f"not one of the allowed values: {shown}",
                       lambda v: _closest(v, [str(a) for a in allowed]))
         if "pattern" in c and field.type in ("string", "any"):
-            matches = _fill(pc.match_substring_regex(col, f"^(?:{c['pattern']})$"))
+            matches = dom.expand(_fill(pc.match_substring_regex(dom.values, f"^(?:{c['pattern']})$")))
             self.emit(pc.and_(ok, pc.invert(matches)), batch, field, column, "constraint-error", "pattern",
                       f"does not match the pattern {c['pattern']}", _pattern_hint)
         if ("minLength" in c or "maxLength" in c) and field.type in ("string", "any"):
@@ -207,10 +255,10 @@ class CellChecker:
                           f"{words} {c[key]}")
         check = field.x_check
         if check == "partial-date":
-            self.emit(pc.and_(ok, pc.invert(partial_dates_ok(col))), batch, field, column, "constraint-error",
-                      "partial-date", "not a real date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+            self.emit(pc.and_(ok, pc.invert(dom.expand(partial_dates_ok(dom.values)))), batch, field, column,
+                      "constraint-error", "partial-date", "not a real date of the form YYYY, YYYY-MM or YYYY-MM-DD")
         elif check in ("iso3166-alpha2", "iso3166-alpha3"):
-            known = pc.is_in(col, value_set=country_codes(check))
+            known = dom.expand(pc.is_in(dom.values, value_set=country_codes(check)))
             self.emit(pc.and_(ok, pc.invert(known)), batch, field, column, "constraint-error", check,
                       f"not an ISO 3166-1 {check[-6:]} country code")
 

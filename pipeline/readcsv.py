@@ -73,8 +73,8 @@ def _utf8_ok(data) -> bool:
     buf = pa.py_buffer(data)
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
     try:
-        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, buf]).cast(pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, buf]).validate(full=True)
+    except pa.ArrowInvalid:
         return False
     return True
 
@@ -318,20 +318,17 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
 
     import pyarrow.compute as pc
 
-    if not scan_bytes(table, report):
-        return
-    header, header_lines = read_header(table)
-    if header_lines < 0:
-        _err(report, table, "source-error", "csv", "the header row cannot be parsed as CSV", line=1)
-        return
-    if not header or header == [""]:
-        _err(report, table, "blank-header", "header", "the first line is empty; it must be the header row", line=1)
-        return
-    positions = check_header(table, header, report)
+    # The parser starts at once, on its own thread; the byte scan runs meanwhile on this one, and
+    # nothing is reported or yielded before the scan has passed.
+    try:
+        header, header_lines = read_header(table)
+    except UnicodeDecodeError:  # the scan says where
+        header, header_lines = [], -2
+    parseable = header_lines > 0 and bool(header) and header != [""]
     width = len(header)
     # Column names for the parser must be unique even when the header is not.
     parser_names = [f"c{i}" for i in range(width)]
-    linemap = _LineMap(header_lines)
+    linemap = _LineMap(max(header_lines, 0))
     pending: list[tuple[int, int, str]] = []  # rows the parser dropped, reported once their line is known
 
     def on_invalid(row) -> str:
@@ -392,9 +389,11 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
                 continue
         return False
 
-    def produce(reader) -> None:
+    def produce() -> None:
         # Only this thread touches linemap and pending while the file is read.
         try:
+            reader = pacsv.open_csv(table.path, read_options=read_options, parse_options=parse_options,
+                                    convert_options=convert_options)
             for rb in reader:
                 if stop.is_set():
                     return
@@ -415,10 +414,20 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
 
     worker = None
     try:
-        reader = pacsv.open_csv(table.path, read_options=read_options, parse_options=parse_options,
-                                convert_options=convert_options)
-        worker = threading.Thread(target=produce, args=(reader,), name=f"csv-{table.name}", daemon=True)
-        worker.start()
+        if parseable:
+            worker = threading.Thread(target=produce, name=f"csv-{table.name}", daemon=True)
+            worker.start()
+        if not scan_bytes(table, report):
+            return
+        if header_lines == -2:
+            header, header_lines = read_header(table)
+        if header_lines < 0:
+            _err(report, table, "source-error", "csv", "the header row cannot be parsed as CSV", line=1)
+            return
+        if not header or header == [""]:
+            _err(report, table, "blank-header", "header", "the first line is empty; it must be the header row", line=1)
+            return
+        positions = check_header(table, header, report)
         while True:
             item = handoff.get()
             if item is _DONE:

@@ -46,7 +46,7 @@ class Browser:
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            preexec_fn=wire, close_fds=False,
+            preexec_fn=wire, close_fds=False,  # noqa: PLW1509 (our reader threads start after the fork)
         )
         os.close(to_browser_r)
         os.close(from_browser_w)
@@ -128,7 +128,7 @@ class Browser:
             if ev.get("method") == method and ev.get("sessionId") == session:
                 return ev
 
-    def new_page(self, width: int = 1280, height: int = 900, mobile: bool = False) -> "Page":
+    def new_page(self, width: int = 1280, height: int = 900, mobile: bool = False) -> Page:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         page = Page(self, session)

@@ -90,7 +90,7 @@ def test_membership_chart_is_a_grid_of_state_by_process(site):
 
 def test_every_fact_on_an_actor_page_links_to_its_source(site):
     html = (site / "actors" / "state-ee.html").read_text(encoding="utf-8")
-    items = re.findall(r'<li class="(?:relation|event)".*?</li>', html, flags=re.S)
+    items = re.findall(r'<li class="(?:relation|event)".*?</li>', html, flags=re.DOTALL)
     assert len(items) >= 4
     for item in items:
         assert 'class="src"><a href="https://vm.ee/en/activities-objectives/cyber-diplomacy"' in item, item

@@ -141,7 +141,8 @@ class Site:
         """One table cell: its text, a sort value and the link it carries, if any."""
         value = row.get(field.name)
         text = cell_text(value)
-        out = {"text": text, "href": None, "external": False, "sort": None}
+        out = {"text": text, "href": None, "external": False, "sort": None,
+               "long": (field.constraints.get("maxLength") or 0) >= 400}
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             out["sort"] = text
         if value is None or text == "":

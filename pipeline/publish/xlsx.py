@@ -36,11 +36,11 @@ def release_time(meta: dict) -> datetime.datetime:
     """The release's `created` as a naive UTC datetime (1980-01-01 if absent: the zip epoch)."""
     text = str(meta.get("created") or "1980-01-01T00:00:00Z")
     try:
-        dt = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        dt = datetime.datetime.fromisoformat(text)
     except ValueError:
         dt = datetime.datetime(1980, 1, 1)
     if dt.tzinfo is not None:
-        dt = dt.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        dt = dt.astimezone(datetime.UTC).replace(tzinfo=None)
     return max(dt.replace(microsecond=0), datetime.datetime(1980, 1, 1))
 
 
@@ -98,10 +98,11 @@ def about_sheet(ws, package: Package, counts: dict[str, int], titles: dict[str, 
         ("Version", f"{meta['version']}, released {created[:10]}"),
         ("Licence", lic),
         ("How to cite", cite),
-        ("Sheets", "This sheet explains every table and field; each other sheet is one table, one row per fact. "
-                   "Every fact row names its source (source_id, see the sources sheet) and where in it the fact stands (locator)."),
-        ("Dates", "Full dates are Excel dates. Dates marked 'partial date' are text and keep the precision of their "
-                  "source: 2019 is a year, 2020-03 a month, 2020-03-05 a day; no day is ever made up."),
+        ("Sheets", ("This sheet explains every table and field; each other sheet is one table, one row per fact. "
+                    "Every fact row names its source (source_id, see the sources sheet) and where in it the fact "
+                    "stands (locator).")),
+        ("Dates", ("Full dates are Excel dates. Dates marked 'partial date' are text and keep the precision of "
+                   "their source: 2019 is a year, 2020-03 a month, 2020-03-05 a day; no day is ever made up.")),
     ]
     row = 3
     for label, text in lines:
@@ -160,8 +161,7 @@ def table_sheet(ws, table, t: pa.Table | None) -> None:
                     continue
                 put(ws, r, c, value, fmt)
                 n = 10 if fmt else len(str(value))
-                if n > lengths[c - 1]:
-                    lengths[c - 1] = n
+                lengths[c - 1] = max(lengths[c - 1], n)
         ws.auto_filter.ref = f"A1:{get_column_letter(len(names))}{t.num_rows + 1}"
     widths(ws, lengths)
 
