@@ -21,8 +21,8 @@ from pipeline.validate import validate_package
 
 LICENSE_TEXT = """Cyber Diplomacy Facts: data licence
 
-The data in this release (every file under csv/, parquet/ and json/, and datapackage.json) is
-licensed under the Creative Commons Attribution 4.0 International licence (CC BY 4.0):
+The data in this release (every file under csv/, parquet/, json/ and site/, the SQLite database,
+the Excel workbook and datapackage.json) is licensed under the Creative Commons Attribution 4.0 International licence (CC BY 4.0):
 https://creativecommons.org/licenses/by/4.0/ (legal code:
 https://creativecommons.org/licenses/by/4.0/legalcode).
 
@@ -100,6 +100,7 @@ def write_release(package: Package, states: dict, out: Path, changelog: Path | N
         writers.write_json(t, out / "json" / f"{table.name}.json", meta["name"], version, table.name)
         if table.name == "sources":
             sources = [{"title": r["title"], "path": r["url"]} for r in t.select(["title", "url"]).to_pylist()]
+    write_extras(package, typed_tables, out, counts, progress)  # site/, .sqlite, .xlsx
     desc = descriptor.package_descriptor(package, out, sources)
     (out / "datapackage.json").write_text(descriptor.dump(desc), encoding="utf-8")
     (out / "README.md").write_text(dictionary.render(package, counts), encoding="utf-8")
@@ -108,7 +109,6 @@ def write_release(package: Package, states: dict, out: Path, changelog: Path | N
         shutil.copyfile(changelog, out / "CHANGELOG.md")
     if changes is not None and changes.exists():
         shutil.copyfile(changes, out / "changes.json")
-    write_extras(package, typed_tables, out, counts, progress)  # site/, .sqlite, .xlsx
     write_checksums(out)
     return counts
 

@@ -44,14 +44,17 @@ def test_frictionless_accepts_the_release(built):
 def test_datapackage_describes_every_file(built):
     desc = json.loads((built / "datapackage.json").read_text())
     assert desc["version"] == "0.1.0" and desc["created"] == "2026-11-28T00:00:00Z"
-    assert len(desc["resources"]) == 36
+    assert len(desc["resources"]) == 38
+    assert {r["path"] for r in desc["resources"] if r["type"] == "file"} == {
+        "cyber-diplomacy-facts.sqlite", "cyber-diplomacy-facts.xlsx"}
     for res in desc["resources"]:
         data = (built / res["path"]).read_bytes()
         size = res.get("bytes", res.get("x-bytes"))
         digest = res.get("hash", res.get("x-hash"))
         assert size == len(data)
         assert digest == "sha256:" + hashlib.sha256(data).hexdigest()
-        assert all(f["description"] for f in res["schema"]["fields"])
+        if res["type"] != "file":
+            assert all(f["description"] for f in res["schema"]["fields"])
     actors = next(r for r in desc["resources"] if r["name"] == "actors-parquet")
     assert {"fields": ["parent_id"], "reference": {"resource": "actors-parquet", "fields": ["actor_id"]}} in actors["schema"]["foreignKeys"]
 

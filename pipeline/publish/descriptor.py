@@ -103,6 +103,19 @@ def package_descriptor(package: Package, root: Path, sources: list[dict]) -> dic
                 res["type"] = "json"
                 res["x-rows-at"] = "rows"
             desc["resources"].append(res)
+    name = meta["name"]
+    for filename, fmt, mediatype, title in (
+        (f"{name}.sqlite", "sqlite", "application/vnd.sqlite3", "Every table in one SQLite database"),
+        (f"{name}.xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "Every table as a sheet of one Excel workbook"),
+    ):
+        path = root / filename
+        if path.exists():
+            desc["resources"].append({
+                "name": f"{name}-{fmt}", "type": "file", "path": filename, "scheme": "file", "format": fmt,
+                "mediatype": mediatype, "bytes": path.stat().st_size, "hash": "sha256:" + sha256(path),
+                "title": title,
+            })
     return desc
 
 
