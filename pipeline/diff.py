@@ -218,7 +218,8 @@ def data_changes(old: Snapshot, new: Snapshot) -> tuple[dict[str, TableDiff], li
                 d.changed[key] = cells
         tables[t] = d
         if d.removed:
-            changes.append(Change("major", "rows-removed", t, f"{t}: {len(d.removed)} rows removed ({', '.join(d.removed[:5])}{' ...' if len(d.removed) > 5 else ''})"))
+            shown = ", ".join(d.removed[:5]) + (" ..." if len(d.removed) > 5 else "")
+            changes.append(Change("major", "rows-removed", t, f"{t}: {len(d.removed)} rows removed ({shown})"))
         if d.added:
             changes.append(Change("minor", "rows-added", t, f"{t}: {len(d.added)} rows added"))
         if d.changed:

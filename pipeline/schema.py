@@ -273,7 +273,8 @@ def _check_references(tables: list[Table], where: str) -> None:
         for fk in t.foreign_keys:
             target = by_name.get(fk.resource)
             if target is None:
-                raise UsageError(f"{where}: table '{t.name}' has a foreign key to table '{fk.resource}', which the package does not have")
+                raise UsageError(f"{where}: table '{t.name}' has a foreign key to table '{fk.resource}', "
+                                 "which the package does not have")
             for n in fk.ref_fields:
                 if n not in target.field_names:
                     raise UsageError(

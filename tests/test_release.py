@@ -130,7 +130,7 @@ def test_nothing_to_release(released, run):
 
 def _remove_line(path, needle):
     lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join(l for l in lines if needle not in l))
+    path.write_text("".join(line for line in lines if needle not in line))
 
 
 def test_removed_rows_need_a_reason_and_become_tombstones(released, run):
