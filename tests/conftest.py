@@ -14,11 +14,17 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_RAW = Path(__file__).parent / "fixtures" / "raw"
 
 
+def copy_project(folder: Path, raw: Path = FIXTURE_RAW) -> Path:
+    """A project folder with the real schemas and the given raw tables (the small fixture by default)."""
+    shutil.copytree(ROOT / "schemas", folder / "schemas")
+    shutil.copytree(raw, folder / "raw")
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
-    """A project folder with the real schemas and the small fixture tables; the cwd during the test."""
-    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
-    shutil.copytree(FIXTURE_RAW, tmp_path / "raw")
+    """A copy of the project with the small fixture tables; the cwd during the test."""
+    copy_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

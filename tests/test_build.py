@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import ROOT, replace
+from tests.conftest import copy_project, replace
 
 
 def _tree(folder):
@@ -122,9 +121,7 @@ def test_data_dictionary_is_generated_from_the_schemas(built):
 def test_two_builds_in_different_folders_are_byte_identical(tmp_path, run, monkeypatch):
     trees = []
     for name in ("one", "two"):
-        folder = tmp_path / name
-        shutil.copytree(ROOT / "schemas", folder / "schemas")
-        shutil.copytree(ROOT / "tests/fixtures/raw", folder / "raw")
+        folder = copy_project(tmp_path / name)
         monkeypatch.chdir(folder)
         assert run("build").exit_code == 0
         trees.append(_tree(folder / "dist/0.1.0"))

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import zipfile
 
 import pytest
 
-from tests.conftest import ROOT, append, replace
+from tests.conftest import append, copy_project, replace
 
 SRC = 'src-mfa-ee-cyber-diplomacy,"§ x, para 1"'
 
@@ -187,9 +186,7 @@ def test_index_latest_and_zip(released, run):
 def test_release_zip_is_byte_reproducible(tmp_path, run, monkeypatch):
     digests = []
     for name in ("a", "b"):
-        folder = tmp_path / name
-        shutil.copytree(ROOT / "schemas", folder / "schemas")
-        shutil.copytree(ROOT / "tests/fixtures/raw", folder / "raw")
+        folder = copy_project(tmp_path / name)
         monkeypatch.chdir(folder)
         assert run("release", "--date", "2026-11-01").exit_code == 0
         digests.append(hashlib.sha256((folder / "dist/cyber-diplomacy-facts-0.1.0.zip").read_bytes()).hexdigest())
