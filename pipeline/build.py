@@ -4,8 +4,8 @@ place in one step. A failed or killed build leaves dist/ as it was."""
 from __future__ import annotations
 
 import errno
-import filecmp
 import fcntl
+import filecmp
 import json
 import os
 import shutil
@@ -95,9 +95,7 @@ def write_release(package: Package, states: dict, out: Path, changelog: Path | N
         t = typed.typed_table(table, states[table.name].typed, meta)
         counts[table.name] = t.num_rows
         typed_tables[table.name] = t
-        writers.write_csv(table.path, out / "csv" / f"{table.name}.csv")
-        writers.write_parquet(t, out / "parquet" / f"{table.name}.parquet")
-        writers.write_json(t, out / "json" / f"{table.name}.json", meta["name"], version, table.name)
+        writers.write_formats(t, table.path, out, meta["name"], version, table.name)
         if table.name == "sources":
             sources = [{"title": r["title"], "path": r["url"]} for r in t.select(["title", "url"]).to_pylist()]
     write_extras(package, typed_tables, out, counts, progress)  # site/, .sqlite, .xlsx

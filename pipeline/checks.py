@@ -86,6 +86,7 @@ def _null_where(col: pa.Array, missing: pa.Array, present: pa.Array) -> pa.Array
 
 DISTINCT_MIN_ROWS = 4096  # smaller batches are checked cell by cell
 DISTINCT_RATIO = 0.3  # evaluate on distinct values when at most this share of the cells differ
+DISTINCT_RATIO_TYPED = 0.6  # the same for fields whose checks cost more (types, partial dates)
 PROBE_EVERY = 16  # batches between two looks at how much a field's values repeat
 
 
@@ -143,7 +144,9 @@ class CellChecker:
         if seen % PROBE_EVERY and not self._distinct.get(field.name):
             return _Domain(col, None)
         encoded = pc.dictionary_encode(col)
-        self._distinct[field.name] = len(encoded.dictionary) <= DISTINCT_RATIO * n
+        # Dates and numbers cost many kernels a cell; a pattern or a code list one or two.
+        ratio = DISTINCT_RATIO_TYPED if field.type != "string" or field.x_check else DISTINCT_RATIO
+        self._distinct[field.name] = len(encoded.dictionary) <= ratio * n
         return _Domain(encoded.dictionary, encoded.indices)
 
     def check(self, field: Field, batch: Batch, column: int | None) -> pa.Array:

@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 from pipeline.errors import Report, ValidationError
 from pipeline.schema import Table
 
-BLOCK_SIZE = 32 << 20  # bytes of CSV per record batch
+BLOCK_SIZE = 8 << 20  # bytes of CSV per record batch (larger blocks make pyarrow's reader hold far more memory)
 SCAN_CHUNK = 16 << 20
 BOM = codecs.BOM_UTF8
 
@@ -308,15 +308,52 @@ def _newline_counts(columns: list[pa.Array]) -> np.ndarray | None:
 _DONE = object()
 
 
-def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> Iterator[Batch]:
-    """Yield the table's rows in batches of string columns. Reports structural errors on the way.
+class NeedsScan(Exception):
+    """Raised by read_batches(optimistic=True) when the bytes of the file may be broken (invalid
+    UTF-8, a NUL byte, an unreadable header) or the parser failed: the caller discards what it
+    did with the batches so far and reads the table again with optimistic=False, which scans the
+    bytes first and reports exactly what is wrong and where."""
 
-    The CSV is parsed on a helper thread, one block ahead of the caller, so that parsing (which
-    releases the GIL) overlaps with the checks the caller runs on the previous batch."""
+
+def _low_bytes(columns: list[pa.Array]) -> list[int]:
+    """The smallest byte in each string column's cells (255 for an empty column)."""
+    return [low for low, _ in _byte_range(columns)]
+
+
+def _byte_range(columns: list[pa.Array]) -> list[tuple[int, int]]:
+    """(smallest, largest) byte in each string column's cells; (255, 0) for an empty column."""
+    out = []
+    for col in columns:
+        data = _string_bytes(col)
+        out.append((int(data.min()), int(data.max())) if len(data) else (255, 0))
+    return out
+
+
+class _Parse:
+    """A table's CSV being parsed on a helper thread (see read_batches)."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def close(self) -> None:
+        import queue
+
+        if self.worker is not None:
+            self.stop.set()
+            while self.worker.is_alive():
+                try:
+                    self.handoff.get(timeout=0.05)
+                except queue.Empty:
+                    pass
+            self.worker.join()
+            self.worker = None
+
+
+def start_parse(table: Table, block_size: int = BLOCK_SIZE, optimistic: bool = False) -> _Parse:
+    """Start parsing a table's CSV on a helper thread; it parses up to two blocks ahead and waits.
+    Hand the result to read_batches(started=...) to consume it, or close() it."""
     import queue
     import threading
-
-    import pyarrow.compute as pc
 
     # The parser starts at once, on its own thread; the byte scan runs meanwhile on this one, and
     # nothing is reported or yielded before the scan has passed.
@@ -332,12 +369,16 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
     pending: list[tuple[int, int, str]] = []  # rows the parser dropped, reported once their line is known
 
     def on_invalid(row) -> str:
+        try:
+            text = row.text
+        except UnicodeDecodeError:
+            return "error"  # not UTF-8: the parse fails, and the byte scan says where
         # The parser numbers records from 1 with the header as record 1 (single-threaded only).
         number = row.number - 1 if row.number is not None else None
-        pending.append((number, row.actual_columns, row.text))
+        pending.append((number, row.actual_columns, text))
         if number is not None:
             linemap.skip(number)
-            nl = row.text.count("\n")
+            nl = text.count("\n")
             if nl:
                 linemap.add_newlines(np.array([number]), np.array([nl]))
         return "skip"
@@ -354,20 +395,6 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
         pending[:] = keep
         return out
 
-    def report_dropped(dropped: list) -> None:
-        for line, actual, text in dropped:
-            if actual <= 1 and text.strip() == "":
-                _err(report, table, "blank-row", "structure", "the row is empty", line=line,
-                     hint="delete the empty line")
-            elif actual > width:
-                _err(report, table, "extra-cell", "structure",
-                     f"the row has {actual} cells, the header has {width}", line=line, column=width + 1,
-                     value=text[:200], hint=_quote_hint(text, extra=True))
-            else:
-                _err(report, table, "missing-cell", "structure",
-                     f"the row has {actual} cells, the header has {width}", line=line, column=actual + 1,
-                     value=text[:200], hint=_quote_hint(text))
-
     read_options = pacsv.ReadOptions(column_names=parser_names, skip_rows=1, block_size=block_size, use_threads=False)
     parse_options = pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid)
     convert_options = pacsv.ConvertOptions(
@@ -375,7 +402,7 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
         strings_can_be_null=False,
         quoted_strings_can_be_null=False,
         null_values=[],
-        check_utf8=False,  # scan_bytes has checked the whole file
+        check_utf8=False,  # scan_bytes checks the whole file, or (optimistic) the caller each batch
     )
     handoff: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -401,23 +428,82 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
                 if not n:
                     continue
                 records = linemap.assign(n)
-                counts = _newline_counts([rb.column(i) for i in range(width)])
+                columns = [rb.column(i) for i in range(width)]
+                ranges = _byte_range(columns)
+                counts = _newline_counts([c for c, (low, _) in zip(columns, ranges) if low <= 10])
                 if counts is not None:
                     linemap.add_newlines(records, counts)
                 dropped = take_dropped(final=False)
-                if not put((rb, linemap.lines(records), dropped)):
+                suspect = min((low for low, _ in ranges), default=255) == 0  # a NUL byte
+                if optimistic and not suspect:
+                    try:  # every cell is valid UTF-8 (a column of ASCII bytes only is)
+                        for col, (_, high) in zip(columns, ranges):
+                            if high >= 0x80:
+                                col.validate(full=True)
+                    except pa.ArrowInvalid:
+                        suspect = True
+                if not put((rb, linemap.lines(records), dropped, suspect)):
                     return
-            put((None, None, take_dropped(final=True)))
+            put((None, None, take_dropped(final=True), False))
             put(_DONE)
         except BaseException as e:  # handed to the caller's thread and raised there
             put(e)
 
     worker = None
+    if parseable:
+        worker = threading.Thread(target=produce, name=f"csv-{table.name}", daemon=True)
+        worker.start()
+    return _Parse(header=header, header_lines=header_lines, parseable=parseable, width=width, handoff=handoff,
+                  stop=stop, worker=worker, optimistic=optimistic, block_size=block_size)
+
+
+def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE,
+                 optimistic: bool = False, started: _Parse | None = None) -> Iterator[Batch]:
+    """Yield the table's rows in batches of string columns. Reports structural errors on the way.
+
+    The CSV is parsed on a helper thread, one block ahead of the caller, so that parsing (which
+    releases the GIL) overlaps with the checks the caller runs on the previous batch.
+
+    By default the bytes of the whole file are scanned (UTF-8, NUL, BOM) before anything is
+    yielded. With optimistic=True there is no separate scan: each batch's cells are checked as
+    UTF-8 and for NUL bytes as they arrive, and any doubt raises NeedsScan (see there).
+
+    started: the same table's start_parse(), begun earlier (with the same options) to overlap."""
+    import pyarrow.compute as pc
+
+    if started is None or started.optimistic != optimistic or started.block_size != block_size:
+        if started is not None:
+            started.close()
+        started = start_parse(table, block_size, optimistic)
+    parse = started
+    header, header_lines, parseable, width = parse.header, parse.header_lines, parse.parseable, parse.width
+    handoff = parse.handoff
+    if optimistic and not parseable:
+        parse.close()
+        raise NeedsScan(table.name)
+
+
+    def report_dropped(dropped: list) -> None:
+        for line, actual, text in dropped:
+            if actual <= 1 and text.strip() == "":
+                _err(report, table, "blank-row", "structure", "the row is empty", line=line,
+                     hint="delete the empty line")
+            elif actual > width:
+                _err(report, table, "extra-cell", "structure",
+                     f"the row has {actual} cells, the header has {width}", line=line, column=width + 1,
+                     value=text[:200], hint=_quote_hint(text, extra=True))
+            else:
+                _err(report, table, "missing-cell", "structure",
+                     f"the row has {actual} cells, the header has {width}", line=line, column=actual + 1,
+                     value=text[:200], hint=_quote_hint(text))
+
     try:
-        if parseable:
-            worker = threading.Thread(target=produce, name=f"csv-{table.name}", daemon=True)
-            worker.start()
-        if not scan_bytes(table, report):
+        if optimistic:
+            with open(table.path, "rb") as fh:
+                if fh.read(len(BOM)) == BOM:
+                    _err(report, table, "bom", "encoding", "the file starts with a UTF-8 byte-order mark",
+                         line=1, column=1, hint="save it as UTF-8 without BOM")
+        elif not scan_bytes(table, report):
             return
         if header_lines == -2:
             header, header_lines = read_header(table)
@@ -433,8 +519,12 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
             if item is _DONE:
                 break
             if isinstance(item, BaseException):
+                if optimistic:
+                    raise NeedsScan(table.name) from item
                 raise item
-            rb, lines, dropped = item
+            rb, lines, dropped, suspect = item
+            if optimistic and suspect:
+                raise NeedsScan(table.name)
             report_dropped(dropped)
             if rb is None:
                 continue
@@ -455,14 +545,7 @@ def read_batches(table: Table, report: Report, block_size: int = BLOCK_SIZE) -> 
         _err(report, table, "source-error", "csv", f"the CSV text cannot be parsed: {_arrow_message(e)}",
              line=line, hint="check for an unclosed double quote")
     finally:
-        if worker is not None:
-            stop.set()
-            while worker.is_alive():
-                try:
-                    handoff.get(timeout=0.05)
-                except queue.Empty:
-                    pass
-            worker.join()
+        parse.close()
 
 
 def _quote_hint(text: str, extra: bool = False) -> str | None:

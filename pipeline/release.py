@@ -12,7 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.diff import BUMPS, KEY_SEP, Diff, compare, snapshot_of_project, snapshot_of_release
+from pipeline.diff import BUMPS, Diff, compare, snapshot_of_project, snapshot_of_release
 from pipeline.errors import UsageError
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from pipeline.checks import PARTIAL_DATE_RE, CellChecker, _missing_mask, _null_where
 from pipeline.errors import Report, UsageError, ValidationError
-from pipeline.readcsv import BLOCK_SIZE, Batch, int_numpy, read_batches, true_indices
+from pipeline.readcsv import BLOCK_SIZE, Batch, NeedsScan, int_numpy, read_batches, true_indices
 from pipeline.schema import Package, Table
 
 SEP = "\x1f"  # joins the parts of a composite key
@@ -92,40 +92,76 @@ def _key_values(batch: Batch, names: tuple, missing_values) -> pa.Array | None:
     return pc.if_else(any_missing, pa.scalar(None, pa.string()), joined)
 
 
+_WARMED = False
+WARM_UP_BYTES = 8 << 20  # below this much CSV, warming up in the background gains nothing
+
+
+def _warm_up() -> None:
+    """One-time costs of pyarrow, paid on a helper thread while this one scans and parses: the
+    first conversion of a Python value imports pandas (about 0.2 s, inside pyarrow), and the first
+    cast builds Arrow's cast tables (about 0.2 s). Both would otherwise wait for the first batch."""
+    global _WARMED
+    if _WARMED:
+        return
+    _WARMED = True
+
+    def work() -> None:
+        try:
+            pc.cast(pc.equal(pa.array([1], pa.int32()), 0), pa.int64())
+        except Exception:  # noqa: BLE001 - only a warm-up; the real call will report any problem
+            pass
+
+    import threading
+
+    threading.Thread(target=work, name="pyarrow-warm-up", daemon=True).start()
+
+
 def validate_package(package: Package, report: Report | None = None, keep_typed: bool = False,
                      block_size: int = BLOCK_SIZE, progress=None) -> tuple[Report, dict[str, TableState]]:
     report = report or Report()
+    try:
+        if sum(t.path.stat().st_size for t in package.tables if t.path.is_file()) > WARM_UP_BYTES:
+            _warm_up()
+    except OSError:
+        pass
     need = _needed_keys(package, fk_children=False)
     states: dict[str, TableState] = {}
     parent_sets: dict = {}
     for table in package.tables:
-        if progress:
-            progress(table.name)
-        state = TableState(table)
-        # A foreign key into a table already read is checked batch by batch, against that table's
-        # set of keys; only the other foreign keys keep their values for the end.
-        immediate = []
-        keep = set(need[table.name])
-        for i, fk in enumerate(table.foreign_keys):
-            parent = states.get(fk.resource)
-            if parent is not None and fk.resource != table.name:
-                pk = parent.keys.get(tuple(fk.ref_fields))
-                if pk is None or not parent.complete and not parent.rows:
-                    state.fk_checked.add(i)  # nothing to check against, as at the end
-                    continue
-                immediate.append((i, fk, _ParentSet(parent_sets, fk, pk)))
-                state.fk_checked.add(i)
-            else:
-                keep.add(tuple(fk.fields))
-        states[table.name] = state
-        for names in keep:
-            state.keys[names] = KeyColumn()
-        if not table.path.is_file():
-            raise UsageError(f"{table.display_path}: the CSV file of table '{table.name}' does not exist")
-        _validate_table(table, state, report, keep_typed, block_size, immediate)
-        report.tables[table.name] = state.rows
+        _validate_one(table, package, states, need, parent_sets, report, keep_typed, block_size, progress, None)
     _check_keys(package, states, report)
     return report, states
+
+
+def _validate_one(table: Table, package: Package, states: dict, need: dict, parent_sets: dict, report: Report,
+                  keep_typed: bool, block_size: int, progress, started) -> None:
+    if progress:
+        progress(table.name)
+    state = TableState(table)
+    # A foreign key into a table already read is checked batch by batch, against that table's
+    # set of keys; only the other foreign keys keep their values for the end.
+    immediate = []
+    keep = set(need[table.name])
+    for i, fk in enumerate(table.foreign_keys):
+        parent = states.get(fk.resource)
+        if parent is not None and fk.resource != table.name:
+            pk = parent.keys.get(tuple(fk.ref_fields))
+            if pk is None or not parent.complete and not parent.rows:
+                state.fk_checked.add(i)  # nothing to check against, as at the end
+                continue
+            immediate.append((i, fk, _ParentSet(parent_sets, fk, pk)))
+            state.fk_checked.add(i)
+        else:
+            keep.add(tuple(fk.fields))
+    states[table.name] = state
+    for names in keep:
+        state.keys[names] = KeyColumn()
+    if not table.path.is_file():
+        if started is not None:
+            started.close()
+        raise UsageError(f"{table.display_path}: the CSV file of table '{table.name}' does not exist")
+    _validate_table(table, state, report, keep_typed, block_size, immediate, started)
+    report.tables[table.name] = state.rows
 
 
 class _ParentSet:
@@ -165,11 +201,26 @@ def _check_fk_batch(table: Table, fk, parent: _ParentSet, values: pa.Array, line
 
 
 def _validate_table(table: Table, state: TableState, report: Report, keep_typed: bool, block_size: int,
-                    immediate=()) -> None:
+                    immediate=(), started=None) -> None:
+    """Read the table once, checking its bytes on the way; only when they may be broken is the
+    table read again, bytes first, after undoing what the first reading reported."""
+    errors, count = len(report.errors), report.count
+    try:
+        _read_and_check(table, state, report, keep_typed, block_size, immediate, optimistic=True, started=started)
+    except NeedsScan:
+        del report.errors[errors:]
+        report.count = count
+        state.rows, state.typed, state.complete = 0, [], True
+        state.keys = {names: KeyColumn() for names in state.keys}
+        _read_and_check(table, state, report, keep_typed, block_size, immediate, optimistic=False)
+
+
+def _read_and_check(table: Table, state: TableState, report: Report, keep_typed: bool, block_size: int,
+                    immediate=(), optimistic: bool = False, started=None) -> None:
     checker = CellChecker(table, report, typed=keep_typed)
     batches_seen = False
     colnums = {name: i + 1 for i, name in enumerate(table.field_names)}
-    for batch in read_batches(table, report, block_size=block_size):
+    for batch in read_batches(table, report, block_size=block_size, optimistic=optimistic, started=started):
         batches_seen = True
         state.rows += len(batch)
         typed = {}
@@ -220,7 +271,7 @@ def _row_rules(table: Table, batch: Batch, typed: dict, checker: CellChecker, co
             broken = pc.and_(shaped, pc.less(latest, earliest))
             f = table.field(end)
             checker.emit(broken, batch, f, colnums[end], "date-order", "date-order",
-                         lambda v, s=s: f"ends before it starts ({start} is later)",
+                         lambda v, s=s, start=start: f"ends before it starts ({start} is later)",
                          hint=f"{end} must not be before {start}")
         elif kind == "required-when":
             target = rule["field"]
@@ -268,10 +319,10 @@ def _duplicates(values: pa.ChunkedArray, lines: np.ndarray):
     present = len(values) - values.null_count
     if present == 0:
         return None
+    if len(pc.unique(values)) - (1 if values.null_count else 0) == present:
+        return None  # the usual case, answered by the cheapest hash pass
     encoded = pc.dictionary_encode(values)
     distinct = len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0
-    if distinct == present:
-        return None
     codes = np.concatenate([int_numpy(pc.fill_null(c.indices, -1)) for c in encoded.chunks])
     rows = np.nonzero(codes >= 0)[0]
     _, first = np.unique(codes[rows], return_index=True)  # first occurrence of each distinct key
@@ -306,7 +357,8 @@ def _check_keys(package: Package, states: dict[str, TableState], report: Report)
                 label = ", ".join(names)
                 _report_rows(report, t, np.arange(len(dup_lines)), dup_values, dup_lines, type_,
                              "primary-key" if type_ == "primary-key" else "unique",
-                             lambda i, v: f"({label}) repeats the value first used on line {first_lines[i]}",
+                             lambda i, v, label=label, first_lines=first_lines:
+                             f"({label}) repeats the value first used on line {first_lines[i]}",
                              field=label, column=colnums[names[0]] if len(names) == 1 else None)
         for i, fk in enumerate(t.foreign_keys):
             if i in st.fk_checked:
@@ -329,7 +381,7 @@ def _check_keys(package: Package, states: dict[str, TableState], report: Report)
                 _report_rows(report, t, idx, values, lines, "foreign-key", "foreign-key",
                              f"no row of '{fk.resource}' has {'/'.join(fk.ref_fields)} equal to this value",
                              field=label, column=colnums[fk.fields[0]],
-                             hint=lambda i, v: _did_you_mean(v, candidates))
+                             hint=lambda i, v, candidates=candidates: _did_you_mean(v, candidates))
         for f in t.fields:
             if f.x_check == "row-reference":
                 _check_row_references(t, f.name, st, states, report, colnums[f.name])

@@ -8,7 +8,6 @@ import datetime
 import io
 import json
 import shutil
-from pathlib import Path
 
 import pyarrow.parquet as pq
 from click.testing import CliRunner
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from pipeline.cli import cli
 from pipeline.errors import Report
 from pipeline.publish import typed, writers
-from pipeline.schema import build_table, Package
+from pipeline.schema import Package, build_table
 from pipeline.validate import validate_package
 from tests.conftest import ROOT
 

@@ -61,9 +61,18 @@ def release(bump: str, reason: str | None, date: str | None) -> None:
     from pipeline.build import build as run_build
     from pipeline.errors import RENDERERS, Report, UsageError
     from pipeline.project import find_root
-    from pipeline.release import (ReleaseRefused, changelog_entry, changes_document, plan_release,
-                                  prepend_changelog, retire, set_package_fields, today, update_index,
-                                  zip_release)
+    from pipeline.release import (
+        ReleaseRefused,
+        changelog_entry,
+        changes_document,
+        plan_release,
+        prepend_changelog,
+        retire,
+        set_package_fields,
+        today,
+        update_index,
+        zip_release,
+    )
     from pipeline.schema import load_project
 
     root = find_root()
