@@ -62,7 +62,11 @@ def plan_release(root: Path, requested: str = "auto") -> Plan:
     diff = compare(snapshot_of_release(dist / previous), working)
     required = diff.required_bump
     if required is None:
-        raise UsageError(f"nothing to release: raw/ and schemas/ are the same as release {previous}")
+        if requested == "auto":
+            raise UsageError(f"nothing to release: raw/ and schemas/ are the same as release {previous} "
+                             "(to republish the same data with a changed pipeline, give --bump patch)")
+        # Same data, new files (a new format, a writer fix): allowed when asked for explicitly.
+        return Plan(previous, bump_version(previous, requested), requested, "patch", diff)
     bump = required if requested == "auto" else requested
     if BUMPS.index(bump) < BUMPS.index(required):
         reasons = [c.message for c in diff.changes if c.bump == required]
@@ -118,6 +122,8 @@ def changelog_entry(plan: Plan, created: str, retired: list[tuple[str, str]]) ->
         return "\n".join(lines) + "\n"
     lines.append(f"Changes since {plan.previous}; version bump: {plan.bump} (the least the change requires: {plan.required}).")
     lines.append("")
+    if not plan.diff.changes:
+        lines += ["No data or schema change: the same data, published again by a changed pipeline.", ""]
     schema = [c for c in plan.diff.changes if not c.kind.startswith("rows-")]
     if schema:
         lines += ["Schema:", ""] + [f"- [{c.bump}] {c.message}" for c in schema] + [""]

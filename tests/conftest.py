@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,11 @@ def copy_project(folder: Path, raw: Path = FIXTURE_RAW) -> Path:
     """A project folder with the real schemas and the given raw tables (the small fixture by default)."""
     shutil.copytree(ROOT / "schemas", folder / "schemas")
     shutil.copytree(raw, folder / "raw")
+    # Tests see a fixed version and date, whatever the project has released since.
+    meta = folder / "schemas/package.yaml"
+    text = re.sub(r"(?m)^version:.*$", "version: 0.1.0", meta.read_text(encoding="utf-8"))
+    text = re.sub(r"(?m)^created:.*$", 'created: "2026-11-28T00:00:00Z"', text)
+    meta.write_text(text, encoding="utf-8")
     return folder
 
 

@@ -4,10 +4,9 @@ SQLite and Excel tests; the plain fixture stays as test_build.py expects it."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from tests.conftest import FIXTURE_RAW, ROOT, append
+from tests.conftest import append, copy_project
 
 SRC = "src-mfa-ee-cyber-diplomacy"
 LOC = "\"§ Cyber stability and international security, para 3\""
@@ -40,8 +39,7 @@ PARTICIPANTS = [
 
 
 def make_rich_project(root: Path) -> Path:
-    shutil.copytree(ROOT / "schemas", root / "schemas")
-    shutil.copytree(FIXTURE_RAW, root / "raw")
+    copy_project(root)
     for table, lines in (("actors", ACTORS), ("relations", RELATIONS), ("events", EVENTS),
                          ("event_participants", PARTICIPANTS)):
         for line in lines:

@@ -7,7 +7,6 @@ import csv
 import datetime
 import io
 import json
-import shutil
 
 import pyarrow.parquet as pq
 from click.testing import CliRunner
@@ -19,7 +18,7 @@ from pipeline.errors import Report
 from pipeline.publish import typed, writers
 from pipeline.schema import Package, build_table
 from pipeline.validate import validate_package
-from tests.conftest import ROOT
+from tests.conftest import copy_project
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -27,9 +26,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @SETTINGS
 @given(data=st.binary(max_size=2000))
 def test_any_bytes_as_a_raw_table_give_a_report(tmp_path_factory, data):
-    folder = tmp_path_factory.mktemp("bytes")
-    shutil.copytree(ROOT / "schemas", folder / "schemas")
-    shutil.copytree(ROOT / "tests/fixtures/raw", folder / "raw")
+    folder = copy_project(tmp_path_factory.mktemp("bytes"))
     header = (folder / "raw/norms.csv").read_bytes()
     (folder / "raw/norms.csv").write_bytes(header + data)
     import os

@@ -122,7 +122,15 @@ def test_understated_bump_is_refused_naming_the_change(released, run):
 def test_nothing_to_release(released, run):
     result = run("release")
     assert result.exit_code == 2
-    assert result.stderr == "error: nothing to release: raw/ and schemas/ are the same as release 0.1.0\n"
+    assert result.stderr == ("error: nothing to release: raw/ and schemas/ are the same as release 0.1.0 "
+                             "(to republish the same data with a changed pipeline, give --bump patch)\n")
+
+
+def test_same_data_can_be_republished_when_asked(released, run):
+    result = run("release", "--bump", "patch", "--date", "2026-11-02")
+    assert result.output.startswith("released 0.1.1 (patch release)")
+    assert "No data or schema change: the same data, published again by a changed pipeline." in (
+        released / "CHANGELOG.md").read_text()
 
 
 # --- tombstones -------------------------------------------------------------------------------
