@@ -19,7 +19,7 @@ MAX_ZIP_BYTES = 2 << 30  # refuse to unpack archives that claim more than this
 
 @dataclass
 class Problem:
-    kind: str  # changed, missing, extra, size, hash, unlisted, invalid
+    kind: str  # changed, missing, extra, size, hash, unlisted, invalid, parquet
     path: str
     message: str
 
@@ -109,6 +109,12 @@ def verify(path: Path, check_data: bool = True) -> Verification:
 
             report, _ = validate_package(load_descriptor(desc_path), Report())
             result.report = report
+            if (folder / "parquet").is_dir():
+                # The CSV is checked by our engine above; the Parquet by pandera, independently.
+                from pipeline.pandera_schema import check_parquet
+
+                for rel, message in check_parquet(folder):
+                    result.problems.append(Problem("parquet", rel, message))
     return result
 
 

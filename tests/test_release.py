@@ -273,3 +273,35 @@ def test_verify_catches_tampering_inside_a_zip(released, run, tmp_path):
     result = run("verify", str(bad))
     assert result.exit_code == 1
     assert "changed: csv/actors.csv" in result.output
+
+
+def test_pandera_checks_the_parquet_of_a_release(released, run):
+    """The Parquet is checked by a second engine: a bad value that is consistent with the
+    checksums (a re-signed release) is still caught."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.build import write_checksums
+    from pipeline.pandera_schema import check_parquet
+
+    folder = released / "dist/0.1.0"
+    assert check_parquet(folder) == []
+    path = folder / "parquet/events.parquet"
+    table = pq.read_table(path)
+    kinds = pa.array(["meetng"] * table.num_rows).dictionary_encode().cast(table.schema.field("kind").type)
+    pq.write_table(table.set_column(table.schema.get_field_index("kind"), table.schema.field("kind"), kinds), path)
+    assert check_parquet(folder) == [("parquet/events.parquet", "kind: isin(['cyber-operation', 'attribution', 'meeting', "
+                                      "'debate', 'session', 'conference', 'summit', 'adoption', 'signature', 'entry-into-force', "
+                                      "'sanctions-listing', 'sanctions-renewal', 'election', 'appointment', 'founding', 'launch', "
+                                      "'publication', 'presidency', 'exercise', 'training', 'accession', 'decision', 'conviction']) "
+                                      "fails for 'meetng'")]
+    desc = json.loads((folder / "datapackage.json").read_text())
+    for res in desc["resources"]:
+        if res["path"] == "parquet/events.parquet":
+            res["x-bytes"] = path.stat().st_size
+            res["x-hash"] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "datapackage.json").write_text(json.dumps(desc))
+    write_checksums(folder)
+    result = run("verify", "dist/0.1.0")
+    assert result.exit_code == 1
+    assert "parquet: parquet/events.parquet: kind: isin([" in result.output
