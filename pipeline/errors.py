@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 
 # slug -> what it means. The slugs are part of the public interface: never rename one.
 ERROR_TYPES = {
-    "io-error": "a file could not be read",
     "encoding-error": "the file is not valid UTF-8",
     "bom": "the file starts with a byte-order mark",
     "nul-byte": "the file contains a NUL byte",

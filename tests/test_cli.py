@@ -46,3 +46,17 @@ def test_unknown_option_is_a_usage_error():
     result = CliRunner().invoke(cli, ["validate", "--frobnicate"])
     assert result.exit_code == 2
     assert "Error: No such option '--frobnicate'. Did you mean '--format'?" in result.output
+
+
+def test_every_error_type_is_documented_in_readme():
+    from pipeline.errors import ERROR_TYPES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [slug for slug in ERROR_TYPES if f"`{slug}`" not in readme] == []
+
+
+def test_every_schema_rule_is_documented_in_readme():
+    from pipeline.schema import X_CHECKS, X_RULES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [r for r in sorted(X_CHECKS | X_RULES) if f"`{r}`" not in readme] == []
